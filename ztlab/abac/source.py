@@ -1,0 +1,86 @@
+"""Reading ABAC files: YAML with line numbers, checked against a JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ztlab.errors import PolicyError
+
+__all__ = ["read_yaml", "validate", "schema_document", "SCHEMA_DIR"]
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+
+@cache
+def schema_document(name: str) -> dict[str, Any]:
+    """The packaged JSON Schema ``ztlab/schemas/<name>.schema.json``."""
+    with open(SCHEMA_DIR / f"{name}.schema.json", encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
+
+
+def read_yaml(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """The data of a one-document YAML file and the 1-based line of each node.
+
+    Lines are keyed by the path of the node, e.g. ``("policies", 2)``.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the file: {exc.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _record_lines(node, (), lines)
+    return data, lines
+
+
+def _record_lines(
+    node: yaml.Node, where: tuple[Any, ...], lines: dict[tuple[Any, ...], int]
+) -> None:
+    lines[where] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                _record_lines(value, (*where, key.value), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, (*where, index), lines)
+
+
+def validate(
+    data: Any,
+    schema_name: str,
+    origin: str,
+    lines: Mapping[tuple[Any, ...], int] | None = None,
+) -> None:
+    """Check ``data`` against a packaged schema; a PolicyError names the field."""
+    validator = jsonschema.Draft202012Validator(schema_document(schema_name))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    error = errors[0]
+    where = tuple(error.absolute_path)
+    field = ".".join(str(part) for part in where) or "(top level)"
+    line = None
+    if lines:
+        for depth in range(len(where), -1, -1):
+            if where[:depth] in lines:
+                line = lines[where[:depth]]
+                break
+    at = f" (line {line})" if line else ""
+    raise PolicyError(
+        f"{origin}{at}: field {field}: {error.message}. "
+        f"Fix: follow ztlab/schemas/{schema_name}.schema.json"
+    )

@@ -1,0 +1,78 @@
+"""The cluster report as plain data: what was loaded, skipped, and found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ztlab.findings import Finding
+from ztlab.model import Cluster
+
+__all__ = ["cluster_report"]
+
+
+def cluster_report(cluster: Cluster, *, findings: bool = True) -> dict[str, Any]:
+    """Summary, load report and findings of a cluster, ready for JSON.
+
+    >>> import ztlab
+    >>> report = cluster_report(ztlab.load("sample_clusters/online-boutique"))
+    >>> report["counts"]["workloads"] > 10
+    True
+    """
+    from ztlab.netpol.findings import segmentation_findings
+
+    found: list[Finding] = segmentation_findings(cluster) if findings else []
+    mesh = _mesh_section(cluster)
+    if mesh is not None and findings:
+        found += mesh.pop("findings_objects", [])
+    return {
+        "counts": cluster.summary(),
+        "loaded": dict(sorted(cluster.report.loaded.items())),
+        "skipped": dict(sorted(cluster.report.skipped.items())),
+        "issues": [i.to_dict() for i in cluster.report.issues],
+        "namespaces": [
+            {
+                "name": ns.name,
+                "inferred": ns.inferred,
+                "labels": ns.labels.to_dict(),
+                "workloads": len(cluster.workloads_in(ns.name)),
+                "policies": len(cluster.policies_in(ns.name)),
+            }
+            for ns in cluster.namespaces.values()
+        ],
+        "workloads": [
+            {
+                "workload": w.key,
+                "kind": w.kind,
+                "service_account": w.service_account,
+                "identity": cluster.identity(w).spiffe_id(cluster.trust_domain),
+                "ports": [f"{p.port}/{p.protocol}" + (f" ({p.name})" if p.name else "")
+                          for p in w.ports],
+            }
+            for w in cluster.workloads.values()
+        ],
+        "policies": [
+            {
+                "policy": p.key,
+                "selector": str(p.pod_selector),
+                "policy_types": sorted(p.policy_types),
+                "ingress_rules": len(p.ingress),
+                "egress_rules": len(p.egress),
+            }
+            for p in cluster.network_policies.values()
+        ],
+        "mesh": mesh,
+        "findings": [f.to_dict() for f in found],
+    }
+
+
+def _mesh_section(cluster: Cluster) -> dict[str, Any] | None:
+    try:
+        from ztlab import mesh
+    except ImportError:
+        return None
+    summary = getattr(mesh, "mesh_report", None)
+    applies = getattr(mesh, "mesh_applies", None)
+    if summary is None or applies is None or not applies(cluster):
+        return None
+    result: dict[str, Any] = summary(cluster)
+    return result
