@@ -27,7 +27,7 @@ kinds Deployment, StatefulSet and DaemonSet (no bare Pods, Jobs or Istio objects
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ ZONES = ("dmz", "internal")
 VERSIONS = ("v1", "v2")
 
 # RFC 5737 documentation ranges: never pod or node addresses.
-EXTERNAL_CIDRS = (
+EXTERNAL_CIDRS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("203.0.113.0/24", ("203.0.113.128/25",)),
     ("198.51.100.0/24", ()),
     ("192.0.2.0/24", ("192.0.2.0/28", "192.0.2.64/26")),
@@ -238,8 +238,10 @@ class _PolicyMaker:
         namespaces: list[_Namespace],
         workloads: list[_Workload],
         ambiguous: bool,
+        nca_safe: bool = False,
     ) -> None:
         self.rng = rng
+        self.nca_safe = nca_safe
         self.namespaces = namespaces
         self.workloads = [w for w in workloads if w.profile is not _DNS]
         self.by_ns: dict[str, list[_Workload]] = {}
@@ -254,14 +256,14 @@ class _PolicyMaker:
         self.serial += 1
         return f"{stem}-{self.serial}"
 
-    def _pod_selector_for(self, w: _Workload) -> dict[str, Any]:
+    def _pod_selector_for(self, w: _Workload, combined: bool = False) -> dict[str, Any]:
         r = self.rng.random()
         if r < 0.55:
             return {"matchLabels": {"app": w.labels["app"]}}
         if r < 0.75 and "tier" in w.labels:
             return {"matchLabels": {"app": w.labels["app"], "tier": w.labels["tier"]}}
         if r < 0.9:
-            return {"matchExpressions": [self._expression(w.labels)]}
+            return {"matchExpressions": [self._expression(w.labels, combined)]}
         return {
             "matchLabels": {"team": w.labels["team"]},
             "matchExpressions": [
@@ -269,9 +271,13 @@ class _PolicyMaker:
             ],
         }
 
-    def _expression(self, labels: dict[str, str]) -> dict[str, Any]:
+    def _expression(self, labels: dict[str, str], combined: bool) -> dict[str, Any]:
         """A matchExpression that the given labels satisfy."""
         op = self.rng.choice(("In", "NotIn", "Exists", "DoesNotExist"))
+        if combined and self.nca_safe and op in ("Exists", "DoesNotExist"):
+            # nca 2.1 evaluates these only in the policy's own namespace when the
+            # peer also has a namespaceSelector.
+            op = "In" if op == "Exists" else "NotIn"
         if op == "In":
             key = self.rng.choice(sorted(labels))
             values = sorted({labels[key], self._other_value(key)})
@@ -296,7 +302,7 @@ class _PolicyMaker:
         }.get(key, ["x"])
         return self.rng.choice(vocab)
 
-    def _peer_pod(self, ns: str) -> dict[str, Any]:
+    def _peer_pod(self, ns: str, combined: bool = False) -> dict[str, Any]:
         members = self.by_ns.get(ns) or self.workloads
         other = self.rng.choice(members)
         if self.rng.random() < 0.25:
@@ -305,7 +311,7 @@ class _PolicyMaker:
                     "matchLabels": {"tier": self.rng.choice(("frontend", "backend"))}
                 }
             }
-        return {"podSelector": self._pod_selector_for(other)}
+        return {"podSelector": self._pod_selector_for(other, combined)}
 
     def _namespace_selector(self) -> dict[str, Any]:
         ns = self.rng.choice(self.namespaces)
@@ -331,11 +337,12 @@ class _PolicyMaker:
 
     def _peer_combined(self) -> dict[str, Any]:
         ns = self.rng.choice(self.namespaces)
-        peer = self._peer_pod(ns.name)
+        peer = self._peer_pod(ns.name, combined=True)
         peer["namespaceSelector"] = self._namespace_selector()
         return peer
 
     def _peer_ip(self) -> dict[str, Any]:
+        excepts: tuple[str, ...]
         if self.ambiguous and self.rng.random() < 0.3:
             cidr, excepts = (
                 (POD_CIDR, ("10.244.8.0/24",))
@@ -350,7 +357,11 @@ class _PolicyMaker:
         return {"ipBlock": block}
 
     def _peers(self, ns: str, allow_ip: bool = True) -> list[dict[str, Any]]:
-        makers = [self._peer_pod, self._peer_namespace, self._peer_combined]
+        makers: list[Callable[[], dict[str, Any]]] = [
+            lambda: self._peer_pod(ns),
+            self._peer_namespace,
+            self._peer_combined,
+        ]
         weights = [5, 3, 3]
         if allow_ip:
             makers.append(self._peer_ip)
@@ -359,7 +370,7 @@ class _PolicyMaker:
         peers = []
         for _ in range(count):
             maker = self.rng.choices(makers, weights=weights)[0]
-            peers.append(maker(ns) if maker == self._peer_pod else maker())
+            peers.append(maker())
         return peers
 
     def _ports(
@@ -485,8 +496,9 @@ class _PolicyMaker:
             # To external addresses: numeric ports only (a named port needs a pod).
             return {"to": [self._peer_ip()], "ports": self._ports(None, named=False)}
         dest = self.rng.choice(self.workloads)
-        peer: dict[str, Any] = {"podSelector": self._pod_selector_for(dest)}
-        if dest.namespace != ns or self.rng.random() < 0.3:
+        cross = dest.namespace != ns or self.rng.random() < 0.3
+        peer: dict[str, Any] = {"podSelector": self._pod_selector_for(dest, cross)}
+        if cross:
             peer["namespaceSelector"] = {"matchLabels": {NAME_LABEL: dest.namespace}}
         rule: dict[str, Any] = {"to": [peer]}
         if r < 0.9:
@@ -503,12 +515,16 @@ def generate(
     seed: int = 0,
     namespaces: int | None = None,
     include_ambiguous: bool = False,
+    nca_safe: bool = False,
 ) -> list[Manifest]:
     """A synthetic cluster of ``workloads`` controllers and ``policies`` policies.
 
     ``policies`` defaults to ``workloads``; ``namespaces`` to one per 15 workloads.
     One workload is kube-system's DNS (``k8s-app: kube-dns``), the target of the
-    DNS allow rules that accompany egress default-deny.
+    DNS allow rules that accompany egress default-deny. ``nca_safe`` avoids the
+    one construct that nca 2.1 gets wrong (Exists/DoesNotExist in the podSelector
+    of a peer that also has a namespaceSelector): the same cluster shape, with
+    In/NotIn there instead.
 
     >>> kinds = [m["kind"] for m in generate(5, policies=3)]
     >>> kinds.count("NetworkPolicy"), kinds.count("Namespace")
@@ -543,7 +559,7 @@ def generate(
         if rng.random() < 0.6:
             out.append(_service_manifest(w))
 
-    out.extend(_policies(rng, nss, ws, policies, include_ambiguous))
+    out.extend(_policies(rng, nss, ws, policies, include_ambiguous, nca_safe))
     return out
 
 
@@ -553,10 +569,11 @@ def _policies(
     ws: list[_Workload],
     count: int,
     ambiguous: bool,
+    nca_safe: bool,
 ) -> list[Manifest]:
     if not ws:
         return []
-    maker = _PolicyMaker(rng, nss, ws, ambiguous)
+    maker = _PolicyMaker(rng, nss, ws, ambiguous, nca_safe)
     out: list[Manifest] = []
     for ns in nss:
         if len(out) >= count:

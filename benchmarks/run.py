@@ -8,7 +8,8 @@ policies. A fresh Python process then runs ``ztlab.load(dir)`` and
 maxrss, so one size's garbage never inflates another's figure; the RSS after
 imports is shown too). With ``--nca``, and N <= ``--nca-max``, nca runs on the
 same directory (its own process, timed the same way) and the two answers are
-compared after the normalisation of tests/peer/nca.py.
+compared after the normalisation of tests/peer/nca.py. With ``--nca`` the
+clusters are generated with ``nca_safe=True``, which avoids one nca bug.
 
 Limitations: wall times on a shared 2-core machine vary by some 10 %; the
 comparison covers only flows that ztlab marks definite, between workloads and
@@ -76,8 +77,12 @@ def _endpoint(cluster: Any, text: str) -> str | None:
     return text if peer._as_network(text) is not None else None
 
 
-def child(directory: str, result_file: str, want_flows: bool) -> None:
+def child(directory: str, result_file: str, want_flows: bool, max_gib: float) -> None:
     """Runs in a fresh process: load, analyse, and write the figures as JSON."""
+    # A cap on the address space turns a size too big for the machine into a
+    # MemoryError in the table instead of swapping the machine to a halt.
+    limit = int(max_gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import ztlab
 
     result: dict[str, Any] = {"rss_base_kib": _rss_kib()}
@@ -102,11 +107,12 @@ def child(directory: str, result_file: str, want_flows: bool) -> None:
     Path(result_file).write_text(json.dumps(result))
 
 
-def run_ztlab(directory: Path, want_flows: bool) -> dict[str, Any]:
+def run_ztlab(directory: Path, want_flows: bool, max_gib: float) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
         result_file = Path(fh.name)
     try:
         cmd = [sys.executable, __file__, "--child", str(directory), str(result_file)]
+        cmd += ["--max-gib", str(max_gib)]
         if want_flows:
             cmd.append("--want-flows")
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -146,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nca-timeout", type=float, default=1800.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the clusters here")
+    parser.add_argument(
+        "--max-gib", type=float, default=16.0, help="address-space cap for ztlab"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--want-flows", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(*args.child, args.want_flows)
+        child(args.child[0], args.child[1], args.want_flows, args.max_gib)
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -168,13 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"ztlab-bench-{size}-") as tmp:
             directory = args.keep / str(size) if args.keep else Path(tmp)
             start = time.perf_counter()
-            manifests = generate.generate(size, seed=args.seed)
+            manifests = generate.generate(size, seed=args.seed, nca_safe=args.nca)
             generate.write(manifests, directory)
             gen_s = time.perf_counter() - start
             policies = sum(m["kind"] == "NetworkPolicy" for m in manifests)
             with_nca = use_nca and size <= args.nca_max
 
-            ours = run_ztlab(directory, want_flows=with_nca)
+            ours = run_ztlab(directory, with_nca, args.max_gib)
             nca_s = nca_kib = None
             agree = "-"
             if with_nca:

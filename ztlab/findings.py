@@ -52,6 +52,11 @@ class Finding:
     category: str = "network"
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def id(self) -> str:
+        """The rule id (the same as ``rule``)."""
+        return self.rule
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,

@@ -34,13 +34,23 @@ def build_graph(cluster: Cluster, *, flows: bool = True) -> nx.MultiDiGraph:
     """
     g = nx.MultiDiGraph()
     for ns in cluster.namespaces.values():
-        g.add_node(ns.id, kind="namespace", name=ns.name, labels=ns.labels.to_dict(),
-                   inferred=ns.inferred)
+        g.add_node(
+            ns.id,
+            kind="namespace",
+            name=ns.name,
+            labels=ns.labels.to_dict(),
+            inferred=ns.inferred,
+        )
     for w in cluster.workloads.values():
         g.add_node(
-            w.id, kind="workload", name=w.name, namespace=w.namespace,
-            workload_kind=w.kind, labels=w.labels.to_dict(),
-            service_account=w.service_account, host_network=w.host_network,
+            w.id,
+            kind="workload",
+            name=w.name,
+            namespace=w.namespace,
+            workload_kind=w.kind,
+            labels=w.labels.to_dict(),
+            service_account=w.service_account,
+            host_network=w.host_network,
         )
         g.add_edge(w.id, f"namespace:{w.namespace}", key="member_of", kind="member_of")
         identity = cluster.identity(w)
@@ -52,12 +62,17 @@ def build_graph(cluster: Cluster, *, flows: bool = True) -> nx.MultiDiGraph:
             _add_identity(g, cluster, sa)
     for svc in cluster.services.values():
         g.add_node(
-            svc.id, kind="service", name=svc.name, namespace=svc.namespace,
-            type=svc.type, labels=svc.labels.to_dict(),
+            svc.id,
+            kind="service",
+            name=svc.name,
+            namespace=svc.namespace,
+            type=svc.type,
+            labels=svc.labels.to_dict(),
             ports=[f"{p.port}->{p.target_port}/{p.protocol}" for p in svc.ports],
         )
-        g.add_edge(svc.id, f"namespace:{svc.namespace}", key="member_of",
-                   kind="member_of")
+        g.add_edge(
+            svc.id, f"namespace:{svc.namespace}", key="member_of", kind="member_of"
+        )
         for backend in cluster.backends(svc):
             g.add_edge(svc.id, backend.id, key="backs", kind="backs")
     if flows:
@@ -67,8 +82,12 @@ def build_graph(cluster: Cluster, *, flows: bool = True) -> nx.MultiDiGraph:
 
 def _add_identity(g: nx.MultiDiGraph, cluster: Cluster, sa: Any) -> None:
     g.add_node(
-        sa.id, kind="identity", name=sa.name, namespace=sa.namespace,
-        spiffe=sa.spiffe_id(cluster.trust_domain), inferred=sa.inferred,
+        sa.id,
+        kind="identity",
+        name=sa.name,
+        namespace=sa.namespace,
+        spiffe=sa.spiffe_id(cluster.trust_domain),
+        inferred=sa.inferred,
     )
     g.add_edge(sa.id, f"namespace:{sa.namespace}", key="member_of", kind="member_of")
 
@@ -90,7 +109,12 @@ def _add_flows(g: nx.MultiDiGraph, cluster: Cluster) -> None:
         dst = _node_of(g, f.dst, f.dst_kind)
         for protocol, ranges in f.ports.by_protocol:
             g.add_edge(
-                src, dst, key=f"flow/{protocol}", kind="flow", protocol=protocol,
-                ports=[list(r) for r in ranges], policies=list(f.policies),
+                src,
+                dst,
+                key=f"flow/{protocol}",
+                kind="flow",
+                protocol=protocol,
+                ports=[list(r) for r in ranges],
+                policies=list(f.policies),
                 definite=f.definite,
             )

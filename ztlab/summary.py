@@ -45,8 +45,10 @@ def cluster_report(cluster: Cluster, *, findings: bool = True) -> dict[str, Any]
                 "kind": w.kind,
                 "service_account": w.service_account,
                 "identity": cluster.identity(w).spiffe_id(cluster.trust_domain),
-                "ports": [f"{p.port}/{p.protocol}" + (f" ({p.name})" if p.name else "")
-                          for p in w.ports],
+                "ports": [
+                    f"{p.port}/{p.protocol}" + (f" ({p.name})" if p.name else "")
+                    for p in w.ports
+                ],
             }
             for w in cluster.workloads.values()
         ],

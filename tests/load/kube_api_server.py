@@ -57,7 +57,11 @@ RESOURCES = (
     Served("", "v1", "services", "Service", True, "services.json"),
     Served("", "v1", "serviceaccounts", "ServiceAccount", True, "serviceaccounts.json"),
     Served(
-        "", "v1", "replicationcontrollers", "ReplicationController", True,
+        "",
+        "v1",
+        "replicationcontrollers",
+        "ReplicationController",
+        True,
         "replicationcontrollers.json",
     ),
     Served("", "v1", "secrets", "Secret", True, "secrets.json"),
@@ -68,24 +72,48 @@ RESOURCES = (
     Served("batch", "v1", "jobs", "Job", True, "jobs.json"),
     Served("batch", "v1", "cronjobs", "CronJob", True, "cronjobs.json"),
     Served(
-        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True,
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "NetworkPolicy",
+        True,
         "networkpolicies.json",
     ),
     Served(
-        "security.istio.io", "v1", "peerauthentications", "PeerAuthentication", True,
-        "peerauthentications.json", istio=True,
+        "security.istio.io",
+        "v1",
+        "peerauthentications",
+        "PeerAuthentication",
+        True,
+        "peerauthentications.json",
+        istio=True,
     ),
     Served(
-        "security.istio.io", "v1", "authorizationpolicies", "AuthorizationPolicy",
-        True, "authorizationpolicies.json", istio=True,
+        "security.istio.io",
+        "v1",
+        "authorizationpolicies",
+        "AuthorizationPolicy",
+        True,
+        "authorizationpolicies.json",
+        istio=True,
     ),
     Served(
-        "security.istio.io", "v1", "requestauthentications", "RequestAuthentication",
-        True, "requestauthentications.json", istio=True,
+        "security.istio.io",
+        "v1",
+        "requestauthentications",
+        "RequestAuthentication",
+        True,
+        "requestauthentications.json",
+        istio=True,
     ),
     Served(
-        "networking.istio.io", "v1", "destinationrules", "DestinationRule", True,
-        "destinationrules.json", istio=True,
+        "networking.istio.io",
+        "v1",
+        "destinationrules",
+        "DestinationRule",
+        True,
+        "destinationrules.json",
+        istio=True,
     ),
 )
 
@@ -156,7 +184,9 @@ class KubeApiServer:
 
     # Answers
 
-    def answer(self, method: str, target: str, auth: str | None) -> tuple[int, Any, float]:
+    def answer(
+        self, method: str, target: str, auth: str | None
+    ) -> tuple[int, Any, float]:
         """(status, JSON body, delay in seconds) for one request."""
         parts = urlsplit(target)
         path = parts.path.rstrip("/") or "/"
@@ -174,9 +204,13 @@ class KubeApiServer:
                 slow[0] -= 1
                 delay = slow[1]
             if path in self._forbidden:
-                return 403, _status(
-                    403, "Forbidden", f"{path} is forbidden: User cannot list it"
-                ), delay
+                return (
+                    403,
+                    _status(
+                        403, "Forbidden", f"{path} is forbidden: User cannot list it"
+                    ),
+                    delay,
+                )
             queued = self._failures.get(path)
             if queued:
                 code = queued.pop(0)
@@ -192,14 +226,23 @@ class KubeApiServer:
         if path == "/api":
             return 200, {"kind": "APIVersions", "versions": ["v1"]}
         if path == "/apis":
-            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-                self._group(g) for g in dict.fromkeys(r.group for r in served if r.group)
-            ]}
+            return 200, {
+                "kind": "APIGroupList",
+                "apiVersion": "v1",
+                "groups": [
+                    self._group(g)
+                    for g in dict.fromkeys(r.group for r in served if r.group)
+                ],
+            }
         for r in served:
             version = self._version(r)
             prefix = f"/apis/{r.group}/{version}" if r.group else "/api/v1"
             if path == f"/apis/{r.group}" and r.group:
-                return 200, {"kind": "APIGroup", "apiVersion": "v1", **self._group(r.group)}
+                return 200, {
+                    "kind": "APIGroup",
+                    "apiVersion": "v1",
+                    **self._group(r.group),
+                }
             if path == prefix:
                 return 200, self._resources(r.group, version, served)
             if path == f"{prefix}/{r.plural}":
@@ -214,7 +257,9 @@ class KubeApiServer:
                     if item["metadata"]["name"] == name and path.count("/") == 4:
                         return 200, {"kind": "Namespace", "apiVersion": "v1", **item}
                 if path.count("/") == 4:
-                    return 404, _status(404, "NotFound", f'namespaces "{name}" not found')
+                    return 404, _status(
+                        404, "NotFound", f'namespaces "{name}" not found'
+                    )
         return 404, _status(404, "NotFound", "the server could not find the resource")
 
     def _version(self, r: Served) -> str:
@@ -225,7 +270,9 @@ class KubeApiServer:
         gv = {"groupVersion": f"{group}/{version}", "version": version}
         return {"name": group, "versions": [gv], "preferredVersion": gv}
 
-    def _resources(self, group: str, version: str, served: list[Served]) -> dict[str, Any]:
+    def _resources(
+        self, group: str, version: str, served: list[Served]
+    ) -> dict[str, Any]:
         return {
             "kind": "APIResourceList",
             "apiVersion": "v1",
@@ -241,7 +288,14 @@ class KubeApiServer:
                 for r in served
                 if r.group == group
             ]
-            + [{"name": "pods/log", "namespaced": True, "kind": "Pod", "verbs": ["get"]}]
+            + [
+                {
+                    "name": "pods/log",
+                    "namespaced": True,
+                    "kind": "Pod",
+                    "verbs": ["get"],
+                }
+            ]
             * (group == ""),
         }
 
@@ -251,7 +305,9 @@ class KubeApiServer:
         if namespace is not None:
             items = [i for i in items if i["metadata"].get("namespace") == namespace]
         if r.istio and self.istio_version != r.version:
-            items = [{**i, "apiVersion": f"{r.group}/{self.istio_version}"} for i in items]
+            items = [
+                {**i, "apiVersion": f"{r.group}/{self.istio_version}"} for i in items
+            ]
         start = 0
         if query.get("continue"):
             start = json.loads(base64.b64decode(query["continue"]))["start"]
@@ -259,7 +315,9 @@ class KubeApiServer:
         page = items[start : start + limit]
         metadata = dict(recorded["metadata"])
         if start + limit < len(items):
-            token = json.dumps({"rv": metadata["resourceVersion"], "start": start + limit})
+            token = json.dumps(
+                {"rv": metadata["resourceVersion"], "start": start + limit}
+            )
             metadata["continue"] = base64.b64encode(token.encode()).decode()
             metadata["remainingItemCount"] = len(items) - start - limit
         return {**recorded, "metadata": metadata, "items": page}

@@ -59,6 +59,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -163,7 +164,7 @@ def run_nca(manifest_dir: str | Path, timeout: float | None = None) -> NcaRun:
 
 def _wait4(
     proc: subprocess.Popen[bytes], timeout: float | None
-) -> tuple[int, int, os.struct_rusage]:
+) -> tuple[int, int, resource.struct_rusage]:
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
@@ -221,7 +222,7 @@ def _endpoint(text: str) -> list[str] | None:
 
 
 def _addresses(text: str) -> list[str]:
-    cidrs = []
+    cidrs: list[str] = []
     for part in text.split(","):
         if "-" in part:
             lo, hi = (ipaddress.ip_address(x) for x in part.split("-", 1))
@@ -397,7 +398,7 @@ def _cut(
             runs[-1] = (runs[-1][0], stop - 1, ports)
         else:
             runs.append((start, stop - 1, ports))
-    out = []
+    out: list[tuple[str, Ranges]] = []
     for start, end, ports in runs:
         lo = ipaddress.ip_address(start if version == 4 else start.to_bytes(16))
         hi = ipaddress.ip_address(end if version == 4 else end.to_bytes(16))

@@ -32,7 +32,9 @@ FINDING_RULES = {
 
 
 def _expected(sample: str) -> dict:
-    return yaml.safe_load((ROOT / "tests/samples/expected" / f"{sample}.yaml").read_text())
+    return yaml.safe_load(
+        (ROOT / "tests/samples/expected" / f"{sample}.yaml").read_text()
+    )
 
 
 @pytest.fixture(scope="module", params=SAMPLES)
@@ -81,7 +83,8 @@ def test_finding_claims(sample):
             continue  # a mesh finding, checked with the mesh engine
         target = claim["object"]
         hits = [
-            f for f in found
+            f
+            for f in found
             if f.rule in rules and any(o.id.endswith(":" + target) for o in f.objects)
         ]
         assert hits, f"{name}: no {rules} finding on {target}: {claim['description']}"

@@ -42,6 +42,9 @@ per distinct projection of the requests rather than once per request.
 ['allowed with otp added to subject.amr (by admins)']
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from ztlab.abac.analysis import Finding, analyze
 from ztlab.abac.combining import ALGORITHMS
 from ztlab.abac.diff import Change, DecisionDiff, decision_diff
@@ -89,6 +92,6 @@ __all__ = [
 ]
 
 
-def decide(policy_set: PolicySet, request: dict) -> Decision:  # type: ignore[type-arg]
+def decide(policy_set: PolicySet, request: Mapping[str, Any]) -> Decision:
     """Decide one request against a policy set (same as ``policy_set.decide``)."""
     return policy_set.decide(request)

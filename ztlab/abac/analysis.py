@@ -91,63 +91,95 @@ def _per_policy(ps: PolicySet, table: Table) -> list[Finding]:
             g = int(errors[0])
             decision = table.decisions[g]
             message = dict(decision.errors).get(policy.id, "")
-            out.append(Finding(
-                "ABAC-ERROR", "evaluation-error", "error", (policy.id,),
-                f"policy {policy.id} cannot be evaluated on "
-                f"{int(counts[errors].sum()):,} requests: {message}",
-                table.request(int(first[g])), int(counts[errors].sum()),
-                "guard the condition with has() or fix the types it compares",
-            ))
+            out.append(
+                Finding(
+                    "ABAC-ERROR",
+                    "evaluation-error",
+                    "error",
+                    (policy.id,),
+                    f"policy {policy.id} cannot be evaluated on "
+                    f"{int(counts[errors].sum()):,} requests: {message}",
+                    table.request(int(first[g])),
+                    int(counts[errors].sum()),
+                    "guard the condition with has() or fix the types it compares",
+                )
+            )
         matching = np.flatnonzero(column == APPLIES)
         if not matching.size:
-            out.append(Finding(
-                "ABAC-NEVER-MATCHES", "never-matching", "warning", (policy.id,),
-                f"policy {policy.id} matches none of the {total:,} requests of the "
-                "domain" + (" (its condition contradicts its target or the domain)"
-                            if policy.actions or policy.resource_types else ""),
-                _target_example(policy, table), 0,
-                "correct the condition or the target, or delete the policy",
-            ))
+            out.append(
+                Finding(
+                    "ABAC-NEVER-MATCHES",
+                    "never-matching",
+                    "warning",
+                    (policy.id,),
+                    f"policy {policy.id} matches none of the {total:,} requests of the "
+                    "domain"
+                    + (
+                        " (its condition contradicts its target or the domain; "
+                        "the witness is in its target)"
+                        if policy.actions or policy.resource_types
+                        else ""
+                    ),
+                    _target_example(policy, table),
+                    0,
+                    "correct the condition or the target, or delete the policy",
+                )
+            )
             continue
         decides = [g for g in matching if table.decisions[g].deciding == policy.id]
         matched_count = int(counts[matching].sum())
         wanted = "allow" if policy.effect == "allow" else "deny"
         same = [g for g in matching if table.decisions[g].outcome == wanted]
         if not decides and not same:
-            winners = sorted({table.decisions[g].deciding or "" for g in matching} - {""})
+            winners = sorted(
+                {table.decisions[g].deciding or "" for g in matching} - {""}
+            )
             g = int(matching[0])
-            out.append(Finding(
-                "ABAC-SHADOWED", "shadowed", "warning", (policy.id, *winners),
-                f"policy {policy.id} matches {matched_count:,} requests but never "
-                f"decides: {', '.join(winners)} always win"
-                + (f" under {ps.algorithm}" if winners else ""),
-                table.request(int(first[g])), matched_count,
-                "delete the policy, or narrow the policies that override it",
-                {"overridden_by": winners},
-            ))
+            out.append(
+                Finding(
+                    "ABAC-SHADOWED",
+                    "shadowed",
+                    "warning",
+                    (policy.id, *winners),
+                    f"policy {policy.id} matches {matched_count:,} requests but never "
+                    f"decides: {', '.join(winners)} always win"
+                    + (f" under {ps.algorithm}" if winners else ""),
+                    table.request(int(first[g])),
+                    matched_count,
+                    "delete the policy, or narrow the policies that override it",
+                    {"overridden_by": winners},
+                )
+            )
             continue
         changed = _removal_changes(ps, table, j, matching)
         if changed is None:
-            covering = [g for g in decides] or [int(matching[0])]
-            g = int(covering[0])
+            g = int(decides[0]) if decides else int(matching[0])
             same_effect = {p.id for p in ps.policies if p.effect == policy.effect}
             takers = sorted(
                 {_decider_without(ps, table, j, int(h)) or "" for h in matching}
                 & same_effect
             )
-            out.append(Finding(
-                "ABAC-REDUNDANT", "redundant", "warning", (policy.id, *takers),
-                f"policy {policy.id} matches {matched_count:,} requests, but "
-                "removing it changes no decision"
-                + (f": {', '.join(takers)} cover them" if takers else ""),
-                table.request(int(first[g])), matched_count,
-                "delete the policy (or keep it only as documentation)",
-                {"covered_by": takers},
-            ))
+            out.append(
+                Finding(
+                    "ABAC-REDUNDANT",
+                    "redundant",
+                    "warning",
+                    (policy.id, *takers),
+                    f"policy {policy.id} matches {matched_count:,} requests, but "
+                    "removing it changes no decision"
+                    + (f": {', '.join(takers)} cover them" if takers else ""),
+                    table.request(int(first[g])),
+                    matched_count,
+                    "delete the policy (or keep it only as documentation)",
+                    {"covered_by": takers},
+                )
+            )
     return out
 
 
-def _removal_changes(ps: PolicySet, table: Table, j: int, groups: np.ndarray) -> int | None:
+def _removal_changes(
+    ps: PolicySet, table: Table, j: int, groups: np.ndarray
+) -> int | None:
     """The first group whose outcome changes without policy ``j``, or None."""
     candidates = np.flatnonzero(table.group_codes[:, j] != NA)
     for g in candidates:
@@ -190,14 +222,22 @@ def _conflicts(ps: PolicySet, table: Table) -> list[Finding]:
             count = int(counts[both].sum())
             allow_id, deny_id = ps.policies[a].id, ps.policies[d].id
             winner = table.decisions[g]
-            out.append(Finding(
-                "ABAC-CONFLICT", "conflict", "info", (allow_id, deny_id),
-                f"allow {allow_id} and deny {deny_id} both match {count:,} requests; "
-                f"{ps.algorithm} decides {winner.outcome}"
-                + (f" by {winner.deciding}" if winner.deciding else ""),
-                table.request(int(first[g])), count,
-                "intended for guards under deny-overrides; otherwise narrow one of them",
-            ))
+            out.append(
+                Finding(
+                    "ABAC-CONFLICT",
+                    "conflict",
+                    "info",
+                    (allow_id, deny_id),
+                    f"allow {allow_id} and deny {deny_id} both match {count:,} "
+                    "requests; "
+                    f"{ps.algorithm} decides {winner.outcome}"
+                    + (f" by {winner.deciding}" if winner.deciding else ""),
+                    table.request(int(first[g])),
+                    count,
+                    "intended for guards under deny-overrides; otherwise narrow "
+                    "one of them",
+                )
+            )
     return out
 
 
@@ -214,23 +254,34 @@ def _gaps(ps: PolicySet, table: Table) -> list[Finding]:
         return [_gap_finding(ps, table, row, int(rows.size), {})]
     index = np.unravel_index(rows, table.shape)
     keys = np.stack([index[a] for a in axes], axis=1)
-    combos, where, count = np.unique(keys, axis=0, return_index=True, return_counts=True)
+    combos, where, count = np.unique(
+        keys, axis=0, return_index=True, return_counts=True
+    )
     out = []
     for combo, at, n in zip(combos, where, count, strict=True):
-        scope = {names[a]: table.domains[a][int(i)] for a, i in zip(axes, combo, strict=True)}
+        scope = {
+            names[a]: table.domains[a][int(i)] for a, i in zip(axes, combo, strict=True)
+        }
         out.append(_gap_finding(ps, table, int(rows[at]), int(n), scope))
     return out
 
 
-def _gap_finding(ps: PolicySet, table: Table, row: int, count: int, scope: dict[str, Any]) -> Finding:
+def _gap_finding(
+    ps: PolicySet, table: Table, row: int, count: int, scope: dict[str, Any]
+) -> Finding:
     shown = " ".join(f"{k}={v}" for k, v in scope.items())
     total = table.shape_size(scope) if scope else len(table)
     every = " (all of them)" if count == total else f" of {total:,}"
     return Finding(
-        "ABAC-COVERAGE-GAP", "coverage-gap", "info", (),
-        f"no policy matches {count:,}{every} requests" + (f" with {shown}" if shown else "")
+        "ABAC-COVERAGE-GAP",
+        "coverage-gap",
+        "info",
+        (),
+        f"no policy matches {count:,}{every} requests"
+        + (f" with {shown}" if shown else "")
         + f"; they get the default ({table.decision(row).outcome})",
-        table.request(row), count,
+        table.request(row),
+        count,
         "add an explicit policy if the default is not what you intend",
         {"scope": scope},
     )

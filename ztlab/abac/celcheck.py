@@ -42,9 +42,18 @@ _ATTRIBUTE_TYPES: dict[str, Type] = {
 }
 _MACROS = {"all", "exists", "exists_one", "filter", "map"}
 _STRING_METHODS = {"startsWith", "endsWith", "contains", "matches"}
-_CONVERSIONS = {"int": "int", "uint": "uint", "double": "double", "string": "string",
-                "bool": "bool", "bytes": "bytes", "dyn": "dyn", "type": "dyn",
-                "timestamp": "timestamp", "duration": "duration"}
+_CONVERSIONS = {
+    "int": "int",
+    "uint": "uint",
+    "double": "double",
+    "string": "string",
+    "bool": "bool",
+    "bytes": "bytes",
+    "dyn": "dyn",
+    "type": "dyn",
+    "timestamp": "timestamp",
+    "duration": "duration",
+}
 
 
 class CheckError(Exception):
@@ -99,7 +108,11 @@ class _Checker:
         if name not in self.schema:
             root = name.split(".", 1)[0]
             known = [n for n in self.schema if n.split(".", 1)[0] == root]
-            hint = f"; known: {', '.join(known)}" if known else f"; the schema has no {root} attributes"
+            hint = (
+                f"; known: {', '.join(known)}"
+                if known
+                else f"; the schema has no {root} attributes"
+            )
             raise CheckError(f"unknown attribute {name}{hint}", offset)
         if name not in self.reads:
             self.reads.append(name)
@@ -113,7 +126,9 @@ class _Checker:
             root = node.children[0].value
             if root in ROOTS and root not in scope:
                 if root == "action":
-                    raise CheckError("action is a string and has no fields", node.offset)
+                    raise CheckError(
+                        "action is a string and has no fields", node.offset
+                    )
                 return self.attribute(f"{root}.{node.value}", node.offset)
         return None
 
@@ -189,7 +204,9 @@ class _Checker:
 
     def _cond(self, node: Node, scope: Mapping[str, Type]) -> Type:
         condition, then, otherwise = node.children
-        self.expect(self.type_of(condition, scope), {"bool"}, condition, "the test of ?:")
+        self.expect(
+            self.type_of(condition, scope), {"bool"}, condition, "the test of ?:"
+        )
         return _common([self.type_of(then, scope), self.type_of(otherwise, scope)])
 
     def _binary(self, node: Node, scope: Mapping[str, Type]) -> Type:
@@ -209,7 +226,8 @@ class _Checker:
         if op in ("<", "<=", ">", ">="):
             if not (_dyn(left) or _dyn(right)):
                 ordered = (left in _NUMERIC and right in _NUMERIC) or (
-                    left == right and left in ("string", "bytes", "bool", "timestamp", "duration")
+                    left == right
+                    and left in ("string", "bytes", "bool", "timestamp", "duration")
                 )
                 if not ordered:
                     raise CheckError(
@@ -221,12 +239,17 @@ class _Checker:
             return self.membership(left, right, node, scope)
         return self.arithmetic(op, left, right, node)
 
-    def membership(self, left: Type, right: Type, node: Node, scope: Mapping[str, Type]) -> Type:
+    def membership(
+        self, left: Type, right: Type, node: Node, scope: Mapping[str, Type]
+    ) -> Type:
         left_node, right_node = node.children
         if right == "dyn":
             return "bool"
         if not isinstance(right, tuple):
-            raise CheckError(f"'in' needs a list or a map on its right, not {show(right)}", node.offset)
+            raise CheckError(
+                f"'in' needs a list or a map on its right, not {show(right)}",
+                node.offset,
+            )
         self.compatible(left, right[1], node, "'in' element and collection")
         # Literals on either side must lie in the domain of the attribute.
         attribute = self.attribute_of(left_node, scope)
@@ -241,17 +264,26 @@ class _Checker:
     def arithmetic(self, op: str, left: Type, right: Type, node: Node) -> Type:
         if _dyn(left) or _dyn(right):
             return "dyn"
-        if op == "+" and left == right and (left in ("string", "bytes") or isinstance(left, tuple)):
+        if (
+            op == "+"
+            and left == right
+            and (left in ("string", "bytes") or isinstance(left, tuple))
+        ):
             return left
         if left == right and left in _NUMERIC and not (op == "%" and left == "double"):
             return left
-        raise CheckError(f"cannot apply {op} to {show(left)} and {show(right)}", node.offset)
+        raise CheckError(
+            f"cannot apply {op} to {show(left)} and {show(right)}", node.offset
+        )
 
     def _call(self, node: Node, scope: Mapping[str, Type]) -> Type:
         name, args, target = node.value, node.children, node.target
         if target is None and name == "has":
             if len(args) != 1 or args[0].kind != "select":
-                raise CheckError("has() takes one field selection, e.g. has(subject.mfa)", node.offset)
+                raise CheckError(
+                    "has() takes one field selection, e.g. has(subject.mfa)",
+                    node.offset,
+                )
             if self.attribute_of(args[0], scope) is None:
                 self.type_of(args[0].children[0], scope)
             return "bool"
@@ -260,7 +292,11 @@ class _Checker:
         receiver = None if target is None else self.type_of(target, scope)
         kinds = [self.type_of(arg, scope) for arg in args]
         if name == "size":
-            subject = receiver if receiver is not None else (kinds[0] if len(kinds) == 1 else None)
+            subject = (
+                receiver
+                if receiver is not None
+                else (kinds[0] if len(kinds) == 1 else None)
+            )
             if subject is None or (receiver is not None and kinds):
                 raise CheckError("size() takes one argument", node.offset)
             sized = subject in ("string", "bytes", "dyn") or isinstance(subject, tuple)
@@ -268,7 +304,9 @@ class _Checker:
                 raise CheckError(f"size() of {show(subject)}", node.offset)
             return "int"
         if name in _STRING_METHODS and receiver is not None:
-            self.expect(receiver, {"string"}, target or node, f"the receiver of {name}()")
+            self.expect(
+                receiver, {"string"}, target or node, f"the receiver of {name}()"
+            )
             if len(kinds) != 1:
                 raise CheckError(f"{name}() takes one argument", node.offset)
             self.expect(kinds[0], {"string"}, args[0], f"the argument of {name}()")
@@ -281,14 +319,22 @@ class _Checker:
         name, args = node.value, node.children
         assert node.target is not None
         collection = self.type_of(node.target, scope)
-        if len(args) not in (2, 3) or args[0].kind != "ident" or (len(args) == 3 and name != "map"):
-            raise CheckError(f"{name}() takes a variable name and an expression", node.offset)
+        if (
+            len(args) not in (2, 3)
+            or args[0].kind != "ident"
+            or (len(args) == 3 and name != "map")
+        ):
+            raise CheckError(
+                f"{name}() takes a variable name and an expression", node.offset
+            )
         if isinstance(collection, tuple):
             element = collection[1]
         elif collection == "dyn":
             element = "dyn"
         else:
-            raise CheckError(f"{name}() needs a list or a map, not {show(collection)}", node.offset)
+            raise CheckError(
+                f"{name}() needs a list or a map, not {show(collection)}", node.offset
+            )
         inner = {**scope, args[0].value: element}
         kinds = [self.type_of(arg, inner) for arg in args[1:]]
         if name == "map":
@@ -312,7 +358,9 @@ class _Checker:
             for a, b in zip(left[1:], right[1:], strict=True):
                 self.compatible(a, b, node, what)
             return
-        raise CheckError(f"type mismatch: {what} are {show(left)} and {show(right)}", node.offset)
+        raise CheckError(
+            f"type mismatch: {what} are {show(left)} and {show(right)}", node.offset
+        )
 
     def in_domain(self, side: Node, other: Node, scope: Mapping[str, Type]) -> None:
         attribute = self.attribute_of(side, scope)
@@ -320,7 +368,11 @@ class _Checker:
             self.literal_in(attribute, other)
 
     def literal_in(self, attribute: Attribute, node: Node) -> None:
-        if attribute.values is None or node.kind != "lit" or not isinstance(node.value, str):
+        if (
+            attribute.values is None
+            or node.kind != "lit"
+            or not isinstance(node.value, str)
+        ):
             return
         if node.value not in attribute.values:
             raise CheckError(

@@ -121,7 +121,13 @@ class _Parser:
             return Node("cond", token.offset, "?:", [condition, then, otherwise])
         return condition
 
-    _LEVELS: tuple[set[str], ...] = ({"||"}, {"&&"}, _RELATIONS, _ADDITIVE, _MULTIPLICATIVE)
+    _LEVELS: tuple[set[str], ...] = (
+        {"||"},
+        {"&&"},
+        _RELATIONS,
+        _ADDITIVE,
+        _MULTIPLICATIVE,
+    )
 
     def binary(self, level: int) -> Node:
         if level == len(self._LEVELS):
@@ -152,7 +158,9 @@ class _Parser:
                 if name.kind != "ident":
                     raise CelSyntaxError("expected a field or method name", name.offset)
                 if self.accept("("):
-                    node = Node("call", name.offset, name.text, self.arguments(")"), node)
+                    node = Node(
+                        "call", name.offset, name.text, self.arguments(")"), node
+                    )
                 else:
                     node = Node("select", name.offset, name.text, [node])
             elif self.accept("["):
@@ -236,5 +244,7 @@ def parse(source: str) -> Node:
     node = parser.expression()
     token = parser.peek()
     if token.kind != "end":
-        raise CelSyntaxError(f"unexpected {token.text!r} after the expression", token.offset)
+        raise CelSyntaxError(
+            f"unexpected {token.text!r} after the expression", token.offset
+        )
     return node

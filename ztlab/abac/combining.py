@@ -62,8 +62,10 @@ ALGORITHMS = ("deny-overrides", "permit-overrides", "first-applicable")
 def rule_result(effect: str, applies: bool | None) -> str:
     """The XACML result of one policy: ``applies`` None means its evaluation erred.
 
-    >>> rule_result("deny", None), rule_result("allow", True), rule_result("allow", False)
-    ('Indeterminate{D}', 'Permit', 'NotApplicable')
+    >>> rule_result("deny", None), rule_result("allow", True)
+    ('Indeterminate{D}', 'Permit')
+    >>> rule_result("allow", False)
+    'NotApplicable'
     """
     if applies is None:
         return INDETERMINATE_P if effect == "allow" else INDETERMINATE_D
@@ -72,7 +74,9 @@ def rule_result(effect: str, applies: bool | None) -> str:
     return PERMIT if effect == "allow" else DENY
 
 
-def _overrides(results: Sequence[str], winner: str, loser: str) -> tuple[str, int | None]:
+def _overrides(
+    results: Sequence[str], winner: str, loser: str
+) -> tuple[str, int | None]:
     # "winner" is Deny for deny-overrides and Permit for permit-overrides.
     error_win = INDETERMINATE_D if winner == DENY else INDETERMINATE_P
     error_lose = INDETERMINATE_P if winner == DENY else INDETERMINATE_D
@@ -122,8 +126,10 @@ def combine(algorithm: str, results: Sequence[str]) -> tuple[str, int | None]:
 def outcome(algorithm: str, xacml: str) -> str:
     """ztlab's decision for an XACML result (see the module table).
 
-    >>> outcome("deny-overrides", "Indeterminate{D}"), outcome("permit-overrides", "Indeterminate{D}")
-    ('deny', 'error')
+    >>> outcome("deny-overrides", "Indeterminate{D}")
+    'deny'
+    >>> outcome("permit-overrides", "Indeterminate{D}")
+    'error'
     """
     if xacml == PERMIT:
         return "allow"

@@ -84,7 +84,10 @@ def decision_diff(old: PolicySet, new: PolicySet) -> DecisionDiff:
     """
     names = [a.name for a in old.schema.values() if a.finite]
     for attribute in names:
-        if attribute in new.schema and new.schema[attribute].domain() != old.schema[attribute].domain():
+        if (
+            attribute in new.schema
+            and new.schema[attribute].domain() != old.schema[attribute].domain()
+        ):
             raise PolicyError(
                 f"{new.origin}: attribute {attribute} has another domain than in "
                 f"{old.origin}. Fix: compare both versions with the same schema"
@@ -95,12 +98,20 @@ def decision_diff(old: PolicySet, new: PolicySet) -> DecisionDiff:
     pairs = np.stack([before.groups[changed], after.groups[changed]], axis=1)
     changes = []
     if changed.size:
-        kinds, first, counts = np.unique(pairs, axis=0, return_index=True, return_counts=True)
+        kinds, first, counts = np.unique(
+            pairs, axis=0, return_index=True, return_counts=True
+        )
         for (g_old, g_new), at, count in zip(kinds, first, counts, strict=True):
             was, now = before.decisions[int(g_old)], after.decisions[int(g_new)]
-            changes.append(Change(
-                was.outcome, now.outcome, was.deciding, now.deciding, int(count),
-                before.request(int(changed[at])),
-            ))
+            changes.append(
+                Change(
+                    was.outcome,
+                    now.outcome,
+                    was.deciding,
+                    now.deciding,
+                    int(count),
+                    before.request(int(changed[at])),
+                )
+            )
     changes.sort(key=lambda c: (not c.loosened, -c.count))
     return DecisionDiff(before, after, changed, changes)

@@ -53,13 +53,15 @@ def cluster_subjects(cluster: Cluster) -> list[dict[str, Any]]:
     subjects = []
     for key in sorted(accounts):
         account = accounts[key]
-        subjects.append({
-            "id": account.spiffe_id(cluster.trust_domain),
-            "namespace": account.namespace,
-            "name": account.name,
-            "labels": dict(account.labels),
-            "namespace_labels": _namespace_labels(cluster, account.namespace),
-        })
+        subjects.append(
+            {
+                "id": account.spiffe_id(cluster.trust_domain),
+                "namespace": account.namespace,
+                "name": account.name,
+                "labels": dict(account.labels),
+                "namespace_labels": _namespace_labels(cluster, account.namespace),
+            }
+        )
     return subjects
 
 
@@ -67,7 +69,8 @@ def cluster_resources(cluster: Cluster) -> list[dict[str, Any]]:
     """One resource per service and per workload, with their labels.
 
     >>> from ztlab.model import Cluster, Labels, Service
-    >>> svc = Service("pay", "ledger", labels=Labels({"data-classification": "sensitive"}))
+    >>> labels = Labels({"data-classification": "sensitive"})
+    >>> svc = Service("pay", "ledger", labels=labels)
     >>> resource = cluster_resources(Cluster(services={"pay/ledger": svc}))[0]
     >>> resource["type"], resource["id"], resource["data_classification"]
     ('service', 'service:pay/ledger', 'sensitive')
@@ -101,11 +104,15 @@ def cluster_requests(
     env = dict(environment or {})
     return [
         {"subject": s, "resource": r, "action": a, "environment": dict(env)}
-        for s, r, a in product(cluster_subjects(cluster), cluster_resources(cluster), actions)
+        for s, r, a in product(
+            cluster_subjects(cluster), cluster_resources(cluster), actions
+        )
     ]
 
 
-def cluster_schema(cluster: Cluster, actions: Iterable[str] = ("read", "write")) -> AttributeSchema:
+def cluster_schema(
+    cluster: Cluster, actions: Iterable[str] = ("read", "write")
+) -> AttributeSchema:
     """The attributes of cluster subjects and resources, with the cluster's values
     as domains (merge it with your own schema for environment attributes)."""
     subjects, resources = cluster_subjects(cluster), cluster_resources(cluster)
@@ -128,7 +135,8 @@ def cluster_schema(cluster: Cluster, actions: Iterable[str] = ("read", "write"))
             Attribute("resource.labels", "map"),
             Attribute("resource.namespace_labels", "map"),
             Attribute(
-                "resource.data_classification", "string",
+                "resource.data_classification",
+                "string",
                 values(resources, "data_classification"),
             ),
             Attribute("action", "string", tuple(actions)),

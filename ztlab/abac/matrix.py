@@ -25,12 +25,20 @@ if TYPE_CHECKING:
 
     from ztlab.abac.policy import PolicySet
 
-__all__ = ["load_requests", "requests_from_frame", "decide_requests", "check_request", "flatten"]
+__all__ = [
+    "load_requests",
+    "requests_from_frame",
+    "decide_requests",
+    "check_request",
+    "flatten",
+]
 
 _META = ("id", "expect", "description")
 
 
-def load_requests(path: str | Path, schema: AttributeSchema | None = None) -> list[dict[str, Any]]:
+def load_requests(
+    path: str | Path, schema: AttributeSchema | None = None
+) -> list[dict[str, Any]]:
     """Read requests from a YAML file (a list, or ``requests:``) or a CSV file.
 
     With a schema, every request is checked: unknown attributes and values of the
@@ -43,7 +51,10 @@ def load_requests(path: str | Path, schema: AttributeSchema | None = None) -> li
                 rows = list(csv.DictReader(handle))
         except OSError as exc:
             raise PolicyError(f"{path}: cannot read the file: {exc.strerror}") from None
-        requests = [_unflatten(row, schema, f"{path}, row {i + 2}") for i, row in enumerate(rows)]
+        requests = [
+            _unflatten(row, schema, f"{path}, row {i + 2}")
+            for i, row in enumerate(rows)
+        ]
     else:
         data, _ = read_yaml(path)
         if isinstance(data, Mapping) and "requests" in data:
@@ -61,7 +72,9 @@ def load_requests(path: str | Path, schema: AttributeSchema | None = None) -> li
     return requests
 
 
-def requests_from_frame(frame: pd.DataFrame, schema: AttributeSchema | None = None) -> list[dict[str, Any]]:
+def requests_from_frame(
+    frame: pd.DataFrame, schema: AttributeSchema | None = None
+) -> list[dict[str, Any]]:
     """Requests from a DataFrame with one column per dotted attribute name."""
     requests = []
     for i, row in enumerate(frame.to_dict(orient="records")):
@@ -72,7 +85,9 @@ def requests_from_frame(frame: pd.DataFrame, schema: AttributeSchema | None = No
     return requests
 
 
-def check_request(request: Mapping[str, Any], schema: AttributeSchema, where: str) -> None:
+def check_request(
+    request: Mapping[str, Any], schema: AttributeSchema, where: str
+) -> None:
     """Raise a PolicyError if ``request`` has unknown attributes or wrong types."""
     named = f"{where} ({request['id']})" if "id" in request else where
     for name, value in flatten(request).items():
@@ -80,7 +95,8 @@ def check_request(request: Mapping[str, Any], schema: AttributeSchema, where: st
             continue
         if name not in schema:
             raise PolicyError(
-                f"{named}: unknown attribute {name}. Fix: declare it in {schema.origin} "
+                f"{named}: unknown attribute {name}. "
+                f"Fix: declare it in {schema.origin} "
                 "or correct the name"
             )
         attribute = schema[name]
@@ -107,15 +123,24 @@ def flatten(request: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _unflatten(row: Mapping[str, Any], schema: AttributeSchema | None, where: str) -> dict[str, Any]:
+def _unflatten(
+    row: Mapping[str, Any], schema: AttributeSchema | None, where: str
+) -> dict[str, Any]:
     request: dict[str, Any] = {}
     for column, cell in row.items():
         if column is None:
-            raise PolicyError(f"{where}: more cells than columns. Fix: quote cells with commas")
+            raise PolicyError(
+                f"{where}: more cells than columns. Fix: quote cells with commas"
+            )
         if cell is None or (isinstance(cell, float) and cell != cell) or cell == "":
             continue
         name = column.strip()
-        value = _cell(cell, schema[name].type if schema is not None and name in schema else None, where, name)
+        value = _cell(
+            cell,
+            schema[name].type if schema is not None and name in schema else None,
+            where,
+            name,
+        )
         if name in _META or name == "action":
             request[name] = value
         elif "." in name and name.split(".", 1)[0] in ROOTS:
@@ -151,11 +176,15 @@ def _cell(cell: Any, kind: str | None, where: str, name: str) -> Any:
         if kind == "map":
             return dict(json.loads(text))
     except ValueError:
-        raise PolicyError(f"{where}: column {name}: {cell!r} is not a {kind}. Fix: correct the cell") from None
+        raise PolicyError(
+            f"{where}: column {name}: {cell!r} is not a {kind}. Fix: correct the cell"
+        ) from None
     return text
 
 
-def decide_requests(policy_set: PolicySet, requests: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+def decide_requests(
+    policy_set: PolicySet, requests: Iterable[Mapping[str, Any]] | pd.DataFrame
+) -> pd.DataFrame:
     """Decide every request; one DataFrame row each, with the explanation.
 
     Columns: ``id``, the attributes, ``decision``, ``expect`` and ``ok`` (when
@@ -167,17 +196,18 @@ def decide_requests(policy_set: PolicySet, requests: Iterable[Mapping[str, Any]]
     ...     {"id": "mfa", "effect": "allow", "condition": "subject.mfa"}]}, schema)
     >>> frame = decide_requests(ps, [{"id": "a", "subject": {"mfa": True}},
     ...                              {"id": "b", "subject": {"mfa": False}}])
-    >>> frame[["id", "decision", "deciding"]].to_dict(orient="records")
-    [{'id': 'a', 'decision': 'allow', 'deciding': 'mfa'}, {'id': 'b', 'decision': 'deny', 'deciding': ''}]
+    >>> frame[["id", "decision", "deciding"]].values.tolist()
+    [['a', 'allow', 'mfa'], ['b', 'deny', '']]
     """
     import pandas as pd
 
     if isinstance(requests, pd.DataFrame):
         requests = requests_from_frame(requests, policy_set.schema)
+    requests = list(requests)
+    decisions = policy_set.engine.decide_many(requests)
     rows = []
     any_expect = False
-    for index, request in enumerate(requests):
-        decision = policy_set.decide(request)
+    for index, (request, decision) in enumerate(zip(requests, decisions, strict=True)):
         row: dict[str, Any] = {"id": request.get("id", str(index + 1))}
         for name, value in flatten(request).items():
             if name not in _META:

@@ -128,7 +128,7 @@ def load_policies(
     ...                              "condition": "subject.level > 3"}]}, schema)
     Traceback (most recent call last):
     ...
-    ztlab.errors.PolicyError: <policies>: policy 'p': condition, line 1 column 9: unknown attribute subject.level; known: subject.role. Fix: correct the condition or declare the attribute in the schema
+    ztlab.errors.PolicyError: <policies>: policy 'p': condition, line 1 column 9: ...
     """
     if isinstance(source, Mapping):
         data: Any = dict(source)

@@ -133,15 +133,17 @@ class AttributeSchema(Mapping[str, Attribute]):
         return f"AttributeSchema({list(self._attributes)!r})"
 
     def fields(self, root: str) -> list[str]:
-        """The field names declared below ``subject``, ``resource`` or ``environment``."""
+        """The field names declared below a root such as ``subject``."""
         return [a.field for a in self.values() if a.root == root and a.field]
 
     def finite_attributes(self) -> list[Attribute]:
         return [a for a in self.values() if a.finite]
 
     def size(self, names: list[str] | None = None) -> int:
-        """How many requests the finite domain of ``names`` (default: all finite) has."""
-        chosen = names if names is not None else [a.name for a in self.finite_attributes()]
+        """The number of requests over ``names`` (default: all finite attributes)."""
+        chosen = (
+            names if names is not None else [a.name for a in self.finite_attributes()]
+        )
         total = 1
         for name in chosen:
             total *= len(self[name].domain())
@@ -179,7 +181,9 @@ def load_schema(source: str | Path | Mapping[str, Any]) -> AttributeSchema:
         at = f"{origin}" + (f" (line {line})" if line else "")
         values = tuple(spec["values"]) if "values" in spec else None
         if spec["type"] == "int" and "min" in spec and spec["min"] > spec["max"]:
-            raise PolicyError(f"{at}: attribute {name}: min is above max. Fix: swap them")
+            raise PolicyError(
+                f"{at}: attribute {name}: min is above max. Fix: swap them"
+            )
         if spec["type"] == "list" and values and len(values) > MAX_LIST_VALUES:
             raise PolicyError(
                 f"{at}: attribute {name}: a list attribute may have at most "

@@ -26,6 +26,11 @@ def schema_document(name: str) -> dict[str, Any]:
     return data
 
 
+@cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema_document(name))
+
+
 def read_yaml(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """The data of a one-document YAML file and the 1-based line of each node.
 
@@ -66,7 +71,7 @@ def validate(
     lines: Mapping[tuple[Any, ...], int] | None = None,
 ) -> None:
     """Check ``data`` against a packaged schema; a PolicyError names the field."""
-    validator = jsonschema.Draft202012Validator(schema_document(schema_name))
+    validator = _validator(schema_name)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:
         return

@@ -62,7 +62,9 @@ class Table:
         """The request of row ``row`` as a nested mapping."""
         values = np.unravel_index(row, self.shape)
         request: dict[str, Any] = {}
-        for attribute, domain, at in zip(self.attributes, self.domains, values, strict=True):
+        for attribute, domain, at in zip(
+            self.attributes, self.domains, values, strict=True
+        ):
             value = thaw_domain(domain[int(at)], attribute)
             if attribute.field is None:
                 request[attribute.root] = value
@@ -94,7 +96,9 @@ class Table:
 
         index = np.unravel_index(np.arange(len(self)), self.shape)
         columns: dict[str, Any] = {}
-        for attribute, domain, at in zip(self.attributes, self.domains, index, strict=True):
+        for attribute, domain, at in zip(
+            self.attributes, self.domains, index, strict=True
+        ):
             shown = np.empty(len(domain), dtype=object)
             shown[:] = [_show(v) for v in domain]
             columns[attribute.name] = shown[at]
@@ -158,7 +162,8 @@ def decision_table(
     if rows > MAX_TABLE_ROWS:
         raise PolicyError(
             f"{schema.origin}: the domain has {rows:,} requests, more than "
-            f"{MAX_TABLE_ROWS:,}. Fix: narrow domains (fewer values, smaller int ranges)"
+            f"{MAX_TABLE_ROWS:,}. Fix: narrow the domains (fewer values, smaller "
+            "int ranges)"
         )
 
     engine = policy_set.engine
@@ -181,9 +186,18 @@ def decision_table(
         codes, axis=0, return_index=True, return_inverse=True, return_counts=True
     )
     groups = groups.reshape(-1)
-    decisions = []
-    table = Table(policy_set, tuple(chosen), domains, codes, groups, group_codes,
-                  first, counts, decisions)
+    decisions: list[Decision] = []
+    table = Table(
+        policy_set,
+        tuple(chosen),
+        domains,
+        codes,
+        groups,
+        group_codes,
+        first,
+        counts,
+        decisions,
+    )
     for g in range(len(group_codes)):
         request = table.request(int(first[g]))
         if (group_codes[g] == ERROR).any():
@@ -191,4 +205,3 @@ def decision_table(
         else:
             decisions.append(engine.combine([(int(c), "") for c in group_codes[g]]))
     return table
-

@@ -1,4 +1,4 @@
-"""Why-not: the smallest change of attributes that turns a denied request into an allow."""
+"""Why-not: the smallest attribute change that turns a denied request into an allow."""
 
 from __future__ import annotations
 
@@ -47,8 +47,10 @@ class Suggestion:
     request: dict[str, Any]
 
     def describe(self) -> str:
-        return "allowed with " + "; ".join(c.describe() for c in self.changes) + (
-            f" (by {self.decision.deciding})" if self.decision.deciding else ""
+        return (
+            "allowed with "
+            + "; ".join(c.describe() for c in self.changes)
+            + (f" (by {self.decision.deciding})" if self.decision.deciding else "")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,8 +87,10 @@ def why_not(
     ...     "subject.amr": {"type": "list", "values": ["pwd", "otp", "hwk"]}}})
     >>> ps = load_policies({"policies": [{"id": "mfa", "effect": "allow",
     ...     "condition": '"otp" in subject.amr || "hwk" in subject.amr'}]}, schema)
-    >>> [s.describe() for s in why_not(ps, {"subject": {"amr": ["pwd"]}})]
-    ['allowed with otp added to subject.amr (by mfa)', 'allowed with hwk added to subject.amr (by mfa)']
+    >>> for suggestion in why_not(ps, {"subject": {"amr": ["pwd"]}}):
+    ...     print(suggestion.describe())
+    allowed with otp added to subject.amr (by mfa)
+    allowed with hwk added to subject.amr (by mfa)
 
     Limitations: attributes without a finite domain are never varied.
     """
@@ -110,7 +114,10 @@ def why_not(
                     AttributeChange(a.name, _plain(_get(request, a)), thaw(freeze(v)))
                     for a, v in zip(chosen, values, strict=True)
                 )
-                cost = sum(_cost(a, _get(request, a), v) for a, v in zip(chosen, values, strict=True))
+                cost = sum(
+                    _cost(a, _get(request, a), v)
+                    for a, v in zip(chosen, values, strict=True)
+                )
                 found.append((cost, Suggestion(changes, decision, changed)))
         if found:
             found.sort(key=lambda item: item[0])
@@ -144,7 +151,9 @@ def _cost(attribute: Attribute, before: Any, after: Any) -> float:
     return 1.0
 
 
-def _with(request: Mapping[str, Any], chosen: Sequence[Attribute], values: Sequence[Any]) -> dict[str, Any]:
+def _with(
+    request: Mapping[str, Any], chosen: Sequence[Attribute], values: Sequence[Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         k: dict(v) if isinstance(v, Mapping) else v for k, v in request.items()
     }

@@ -16,9 +16,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from ztlab.cli import flows, lab, report
+    from ztlab.cli import abac, flows, lab, live, report
 
-    for module in (report, flows, lab):
+    for module in (report, flows, lab, abac, live):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -11,8 +11,14 @@ import click
 from ztlab.cli.output import fail
 from ztlab.errors import ZtlabError
 
-__all__ = ["run_guarded", "paths_argument", "load_option_group", "load_cluster",
-           "default_sample", "FORMATS"]
+__all__ = [
+    "run_guarded",
+    "paths_argument",
+    "load_option_group",
+    "load_cluster",
+    "default_sample",
+    "FORMATS",
+]
 
 FORMATS = ("text", "json", "markdown")
 
@@ -49,6 +55,14 @@ def load_option_group(command: Callable[..., Any]) -> Callable[..., Any]:
         "--strict", is_flag=True, help="Treat any load problem as an error."
     )(command)
     command = click.option(
+        "--pod-cidr",
+        "pod_cidrs",
+        multiple=True,
+        metavar="CIDR",
+        help="Range pod IPs come from (repeatable); makes ipBlock verdicts "
+        "definite for pods whose IPs the input does not give.",
+    )(command)
+    command = click.option(
         "--default-namespace",
         default="default",
         show_default=True,
@@ -58,10 +72,19 @@ def load_option_group(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_cluster(
-    paths: tuple[str, ...], *, strict: bool = False, default_namespace: str = "default"
+    paths: tuple[str, ...],
+    *,
+    strict: bool = False,
+    default_namespace: str = "default",
+    pod_cidrs: tuple[str, ...] = (),
 ) -> Any:
     """Load the given paths, or the bundled sample when there are none."""
     from ztlab.load import load
 
     sources = list(paths) or [str(default_sample())]
-    return load(*sources, strict=strict, default_namespace=default_namespace)
+    return load(
+        *sources,
+        strict=strict,
+        default_namespace=default_namespace,
+        pod_cidrs=pod_cidrs,
+    )

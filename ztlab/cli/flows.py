@@ -30,8 +30,14 @@ def flow_rows(flows: list[Any], level: str) -> list[dict[str, Any]]:
             key = (src, dst, protocol)
             row = merged.setdefault(
                 key,
-                {"src": src, "dst": dst, "protocol": protocol, "ranges": [],
-                 "definite": True, "policies": []},
+                {
+                    "src": src,
+                    "dst": dst,
+                    "protocol": protocol,
+                    "ranges": [],
+                    "definite": True,
+                    "policies": [],
+                },
             )
             row["ranges"] += [list(r) for r in ranges]
             row["definite"] = row["definite"] and f.definite
@@ -57,18 +63,29 @@ def _ports_text(ranges: list[list[int]]) -> str:
 @click.command()
 @paths_argument
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "csv", "markdown"]),
-    default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "markdown"]),
+    default="text",
+    show_default=True,
 )
 @click.option(
-    "--level", type=click.Choice(["workload", "namespace"]), default="workload",
-    show_default=True, help="Granularity of sources and destinations.",
+    "--level",
+    type=click.Choice(["workload", "namespace"]),
+    default="workload",
+    show_default=True,
+    help="Granularity of sources and destinations.",
 )
 @click.option("--no-external", is_flag=True, help="Leave out flows to and from CIDRs.")
 @load_option_group
 def flows(
-    paths: tuple[str, ...], fmt: str, level: str, no_external: bool, strict: bool,
+    paths: tuple[str, ...],
+    fmt: str,
+    level: str,
+    no_external: bool,
+    strict: bool,
     default_namespace: str,
+    pod_cidrs: tuple[str, ...],
 ) -> None:
     """List every connection NetworkPolicy allows (workload to workload or CIDR).
 
@@ -77,33 +94,65 @@ def flows(
     """
     from ztlab.netpol import flows as all_flows
 
-    cluster = load_cluster(paths, strict=strict, default_namespace=default_namespace)
+    cluster = load_cluster(
+        paths,
+        strict=strict,
+        default_namespace=default_namespace,
+        pod_cidrs=pod_cidrs,
+    )
     rows = flow_rows(all_flows(cluster, external=not no_external), level)
     rows = [r for r in rows if r["ports"]]
     if fmt == "json":
-        emit_json({"flows": [
-            {"src": r["src"], "dst": r["dst"], "protocol": r["protocol"],
-             "ports": r["ports"], "definite": r["definite"],
-             "policies": r["policies"]}
-            for r in rows
-        ]})
+        emit_json(
+            {
+                "flows": [
+                    {
+                        "src": r["src"],
+                        "dst": r["dst"],
+                        "protocol": r["protocol"],
+                        "ports": r["ports"],
+                        "definite": r["definite"],
+                        "policies": r["policies"],
+                    }
+                    for r in rows
+                ]
+            }
+        )
         return
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["src", "dst", "protocol", "ports", "definite", "policies"])
         for r in rows:
-            writer.writerow([r["src"], r["dst"], r["protocol"], _ports_text(r["ports"]),
-                             str(r["definite"]).lower(), " ".join(r["policies"])])
+            writer.writerow(
+                [
+                    r["src"],
+                    r["dst"],
+                    r["protocol"],
+                    _ports_text(r["ports"]),
+                    str(r["definite"]).lower(),
+                    " ".join(r["policies"]),
+                ]
+            )
         emit(buffer.getvalue(), nl=False)
         return
     table = markdown_table if fmt == "markdown" else text_table
-    emit(table(
-        ["src", "dst", "protocol", "ports", "definite", "policies"],
-        [[r["src"], r["dst"], r["protocol"], _ports_text(r["ports"]),
-          "yes" if r["definite"] else "no", " ".join(r["policies"]) or "-"]
-         for r in rows],
-    ))
+    emit(
+        table(
+            ["src", "dst", "protocol", "ports", "definite", "policies"],
+            [
+                [
+                    r["src"],
+                    r["dst"],
+                    r["protocol"],
+                    _ports_text(r["ports"]),
+                    "yes" if r["definite"] else "no",
+                    " ".join(r["policies"]) or "-",
+                ]
+                for r in rows
+            ],
+        )
+    )
 
 
 def _port_value(text: str | None) -> int | str | None:
@@ -119,25 +168,52 @@ def _port_value(text: str | None) -> int | str | None:
 
 @click.command()
 @paths_argument
-@click.option("--from", "src", required=True,
-              help="Source: ns/name, svc:ns/name, or an IP / CIDR.")
-@click.option("--to", "dst", required=True,
-              help="Destination: ns/name, svc:ns/name, or an IP / CIDR.")
-@click.option("--port", default=None,
-              help="Destination port number or name (a Service port for svc:).")
-@click.option("--protocol", type=click.Choice(["TCP", "UDP", "SCTP"]), default="TCP",
-              show_default=True)
+@click.option(
+    "--from",
+    "src",
+    required=True,
+    help="Source: ns/name, svc:ns/name, or an IP / CIDR.",
+)
+@click.option(
+    "--to",
+    "dst",
+    required=True,
+    help="Destination: ns/name, svc:ns/name, or an IP / CIDR.",
+)
+@click.option(
+    "--port",
+    default=None,
+    help="Destination port number or name (a Service port for svc:).",
+)
+@click.option(
+    "--protocol",
+    type=click.Choice(["TCP", "UDP", "SCTP"]),
+    default="TCP",
+    show_default=True,
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 @load_option_group
 def reach(
-    paths: tuple[str, ...], src: str, dst: str, port: str | None, protocol: str,
-    as_json: bool, strict: bool, default_namespace: str,
+    paths: tuple[str, ...],
+    src: str,
+    dst: str,
+    port: str | None,
+    protocol: str,
+    as_json: bool,
+    strict: bool,
+    default_namespace: str,
+    pod_cidrs: tuple[str, ...],
 ) -> None:
     """May SRC open a connection to DST? Prints the verdict and why.
 
     Exits 0 whatever the verdict; 2 on bad input or an unknown workload.
     """
-    cluster = load_cluster(paths, strict=strict, default_namespace=default_namespace)
+    cluster = load_cluster(
+        paths,
+        strict=strict,
+        default_namespace=default_namespace,
+        pod_cidrs=pod_cidrs,
+    )
     verdict = cluster.can_reach(src, dst, port=_port_value(port), protocol=protocol)
     network = verdict.to_dict()
     data = {

@@ -24,8 +24,12 @@ def lab(no_browser: bool, port: int, extra: tuple[str, ...]) -> None:
     if not notebooks.is_dir():
         fail(f"no notebooks folder at {notebooks}; run from a ztlab checkout")
     args = [
-        sys.executable, "-m", "jupyterlab", f"--notebook-dir={notebooks}",
-        f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--notebook-dir={notebooks}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.ip=127.0.0.1",
     ]
     if no_browser:
         args.append("--no-browser")

@@ -16,14 +16,21 @@ __all__ = ["COMMANDS"]
 @click.command()
 @paths_argument
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
-    default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
 )
 @click.option("--no-findings", is_flag=True, help="Leave the findings out.")
 @load_option_group
 def report(
-    paths: tuple[str, ...], fmt: str, no_findings: bool, strict: bool,
+    paths: tuple[str, ...],
+    fmt: str,
+    no_findings: bool,
+    strict: bool,
     default_namespace: str,
+    pod_cidrs: tuple[str, ...],
 ) -> None:
     """Summarise a cluster: counts, workloads, policies, skipped input, findings.
 
@@ -32,7 +39,12 @@ def report(
     """
     from ztlab.summary import cluster_report
 
-    cluster = load_cluster(paths, strict=strict, default_namespace=default_namespace)
+    cluster = load_cluster(
+        paths,
+        strict=strict,
+        default_namespace=default_namespace,
+        pod_cidrs=pod_cidrs,
+    )
     data = cluster_report(cluster, findings=not no_findings)
     if fmt == "json":
         emit_json(data)
@@ -47,23 +59,46 @@ def render(data: dict[str, Any], *, markdown: bool) -> str:
     out = [h("Counts")]
     out.append(table(["kind", "count"], [[k, v] for k, v in data["counts"].items()]))
     out.append(h("Namespaces"))
-    out.append(table(
-        ["namespace", "workloads", "policies", "inferred"],
-        [[n["name"], n["workloads"], n["policies"], "yes" if n["inferred"] else ""]
-         for n in data["namespaces"]],
-    ))
+    out.append(
+        table(
+            ["namespace", "workloads", "policies", "inferred"],
+            [
+                [
+                    n["name"],
+                    n["workloads"],
+                    n["policies"],
+                    "yes" if n["inferred"] else "",
+                ]
+                for n in data["namespaces"]
+            ],
+        )
+    )
     out.append(h("Workloads"))
-    out.append(table(
-        ["workload", "kind", "service account", "ports"],
-        [[w["workload"], w["kind"], w["service_account"], " ".join(w["ports"])]
-         for w in data["workloads"]],
-    ))
+    out.append(
+        table(
+            ["workload", "kind", "service account", "ports"],
+            [
+                [w["workload"], w["kind"], w["service_account"], " ".join(w["ports"])]
+                for w in data["workloads"]
+            ],
+        )
+    )
     out.append(h("NetworkPolicies"))
-    out.append(table(
-        ["policy", "selects", "types", "ingress rules", "egress rules"],
-        [[p["policy"], p["selector"], ",".join(p["policy_types"]), p["ingress_rules"],
-          p["egress_rules"]] for p in data["policies"]],
-    ))
+    out.append(
+        table(
+            ["policy", "selects", "types", "ingress rules", "egress rules"],
+            [
+                [
+                    p["policy"],
+                    p["selector"],
+                    ",".join(p["policy_types"]),
+                    p["ingress_rules"],
+                    p["egress_rules"],
+                ]
+                for p in data["policies"]
+            ],
+        )
+    )
     if data.get("mesh"):
         out.append(h("Mesh"))
         mesh = data["mesh"]
@@ -75,13 +110,15 @@ def render(data: dict[str, Any], *, markdown: bool) -> str:
     skipped = data["skipped"]
     out.append(
         table(["reason", "documents"], [[k, v] for k, v in skipped.items()])
-        if skipped else "nothing was skipped"
+        if skipped
+        else "nothing was skipped"
     )
     out.append(h("Load issues"))
     issues = data["issues"]
     out.append(
         "\n".join(f"- {i['severity']}: {i['text']}" for i in issues)
-        if issues else "none"
+        if issues
+        else "none"
     )
     if "findings" in data:
         out.append(h(f"Findings ({len(data['findings'])})"))
@@ -89,7 +126,8 @@ def render(data: dict[str, Any], *, markdown: bool) -> str:
             "\n".join(
                 f"- [{f['severity']}] {f['rule']}: {f['message']}\n  fix: {f['fix']}"
                 for f in data["findings"]
-            ) or "none"
+            )
+            or "none"
         )
     return "\n\n".join(out)
 

@@ -22,10 +22,14 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """
     body = _cells(rows)
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()
+    ]
     lines.append("  ".join("-" * w for w in widths))
     for row in body:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
     return "\n".join(lines)
 
 

@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from pathlib import Path
 
 from ztlab.errors import LoadError
-from ztlab.load.build import build_cluster
+from ztlab.load.build import build_cluster, error_of
 from ztlab.load.documents import MAX_FILE_BYTES, Document, read_paths
 from ztlab.model.cluster import Cluster
 from ztlab.model.report import LoadReport
@@ -27,13 +28,18 @@ def load(
     max_bytes: int = MAX_FILE_BYTES,
     trust_domain: str = "cluster.local",
     root_namespace: str = "istio-system",
+    pod_cidrs: Iterable[str] = (),
 ) -> Cluster:
     """Load files, directories (recursively) and ``-`` (stdin) into a Cluster.
 
     Bad documents are reported in ``cluster.report`` and the rest still loads;
-    ``strict=True`` raises LoadError at the first problem instead. A path that
-    does not exist, or a load where nothing at all could be read, raises.
+    ``strict=True`` raises LoadError at the first problem (error or warning)
+    instead. A path that does not exist, or a load where nothing at all could
+    be read, raises. ``max_bytes`` caps the size of each file (and of stdin).
+    ``pod_cidrs`` are the ranges the cluster gives pod IPs from, if known; they
+    make ipBlock verdicts definite for pods whose own IPs are not in the input.
     """
+    cidrs = _check_cidrs(pod_cidrs)
     if not paths:
         raise LoadError(
             "no input given", hint="name manifest files or directories, or - for stdin"
@@ -50,19 +56,32 @@ def load(
         trust_domain=trust_domain,
         root_namespace=root_namespace,
     )
-    if strict and report.errors:
-        raise LoadError(str(report.errors[0]))
+    if strict and report.issues:
+        raise error_of(report.issues[0])
     if report.errors and not sum(report.loaded.values()) and not report.skipped_total:
         raise LoadError(
             "nothing could be loaded: " + "; ".join(str(e) for e in report.errors[:5])
         )
-    return cluster
+    return cluster.replace(pod_cidrs=cidrs) if cidrs else cluster
+
+
+def _check_cidrs(cidrs: Iterable[str]) -> tuple[str, ...]:
+    out = []
+    for text in cidrs:
+        try:
+            out.append(str(ipaddress.ip_network(text, strict=False)))
+        except ValueError:
+            raise LoadError(
+                f"pod CIDR {text!r} is not a CIDR",
+                hint="write it as 10.244.0.0/16 (see the cluster's --cluster-cidr)",
+            ) from None
+    return tuple(out)
 
 
 def _fail_fast(documents: Iterable[Document], report: LoadReport) -> Iterable[Document]:
     for doc in documents:
-        if report.errors:
-            raise LoadError(str(report.errors[0]))
+        if report.issues:
+            raise error_of(report.issues[0])
         yield doc
-    if report.errors:
-        raise LoadError(str(report.errors[0]))
+    if report.issues:
+        raise error_of(report.issues[0])

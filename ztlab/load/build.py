@@ -28,9 +28,9 @@ from ztlab.model.objects import (
     ServiceAccount,
     Workload,
 )
-from ztlab.model.report import LoadReport
+from ztlab.model.report import LoadIssue, LoadReport
 
-__all__ = ["build_cluster", "API_VERSIONS", "GENERATED_POD_LABELS"]
+__all__ = ["build_cluster", "error_of", "API_VERSIONS", "GENERATED_POD_LABELS"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ def _objects(documents: Iterable[Document], report: LoadReport) -> Iterator[Fiel
                 report.skipped["invalid"] += 1
                 continue
             item_kind = kind[: -len("List")] or None
+            list_version = data.get("apiVersion")
             for i, item in enumerate(items):
                 where = Provenance(
                     doc.provenance.file,
@@ -112,8 +113,11 @@ def _objects(documents: Iterable[Document], report: LoadReport) -> Iterator[Fiel
                     report.skipped["invalid"] += 1
                     continue
                 if "kind" not in item and item_kind:
-                    # Typed lists from the API (PodList ...) leave kind off items.
+                    # Typed lists from the API (PodList ...) leave kind and
+                    # apiVersion off their items: both are the list's.
                     item = {**item, "kind": item_kind}
+                    if "apiVersion" not in item and isinstance(list_version, str):
+                        item["apiVersion"] = list_version
                 yield Fields(item, doc, where, ("items", i))
             continue
         yield Fields(data, doc, doc.provenance)
@@ -130,7 +134,7 @@ def build_cluster(
 ) -> Cluster:
     """Turn documents into a Cluster; problems go to the report.
 
-    With ``strict`` the first problem raises LoadError instead.
+    With ``strict`` the first problem (error or warning) raises LoadError instead.
 
     >>> from ztlab.errors import Provenance
     >>> doc = Document({"apiVersion": "v1", "kind": "Pod",
@@ -152,6 +156,17 @@ def build_cluster(
     for f in _objects(documents, report):
         try:
             obj = _parse(f, default_namespace, report)
+        except RecursionError:
+            exc = LoadError(
+                "document nests too deeply",
+                f.where,
+                hint="manifests are never nested that deep; check the input",
+            )
+            if strict:
+                raise exc from None
+            report.add_error(exc)
+            report.skipped["invalid"] += 1
+            continue
         except LoadError as exc:
             if strict:
                 raise
@@ -188,10 +203,12 @@ def build_cluster(
         elif isinstance(obj, IstioResource):
             istio[(kind, obj.key)] = obj
 
-    if strict and report.errors:
-        raise LoadError(str(report.errors[0]))
+    if strict and report.issues:
+        raise error_of(report.issues[0])
 
     workloads = _fold(templates, report)
+    if strict and report.issues:
+        raise error_of(report.issues[0])
     namespaces = _namespaces(
         namespaces,
         [*workloads.values(), *services.values(), *accounts.values(),
@@ -208,6 +225,11 @@ def build_cluster(
         trust_domain=trust_domain,
         root_namespace=root_namespace,
     )
+
+
+def error_of(issue: LoadIssue) -> LoadError:
+    """The LoadError a reported issue becomes under ``strict``."""
+    return LoadError(issue.message, issue.where, field=issue.field, hint=issue.hint)
 
 
 def _show(namespace: str | None, name: str) -> str:
@@ -315,10 +337,12 @@ def _fold(
         if base.kind == "Pod" and key in tops:
             pods = [base]
         pod_ips = tuple(dict.fromkeys(ip for p in pods for ip in p.pod_ips))
+        # Only pods read back from a running cluster show what was injected.
+        observed = [p for p in pods if p.observed]
         sidecar = None
-        if pods:
+        if observed:
             sidecar = any(
-                c.name == "istio-proxy" for p in pods for c in p.containers
+                c.name == "istio-proxy" for p in observed for c in p.containers
             )
         workload = Workload(
             kind=kind,

@@ -41,9 +41,18 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DOC_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
-_DOC_END = re.compile(r"^\.\.\.[ \t]*$", re.MULTILINE)
+# Markers end at a blank, a line end or the \r of a CRLF line end (PowerShell).
+_DOC_START = re.compile(r"^---(?=[ \t\r]|$)", re.MULTILINE)
+_DOC_END = re.compile(r"^\.\.\.[ \t\r]*$", re.MULTILINE)
 _HELM_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
+# Bytes that are not UTF-8 survive decoding as lone surrogates (surrogateescape),
+# so that each document can be judged on its own.
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+_SECRET_KIND = re.compile(r"^kind:[ \t]*[\"']?Secret[\"']?[ \t]*(#.*)?$", re.MULTILINE)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+# What ztlab keeps of a Secret: enough to count and name it, never its data.
+_SECRET_KEEP = ("apiVersion", "kind", "metadata")
+_SECRET_METADATA_KEEP = ("name", "namespace")
 
 
 @dataclass
@@ -59,22 +68,31 @@ class Document:
     node: yaml.Node | None = field(default=None, repr=False)
 
     def line_of(self, path: Iterable[str | int]) -> int | None:
-        """The 1-based line of the field at ``path``, if the YAML node is known."""
+        """The 1-based line of the field at ``path``, if the YAML node is known.
+
+        For a field that is missing, the line of the deepest key that exists
+        (where the field should be added).
+        """
         node = self.node
         line = None if node is None else node.start_mark.line + 1
+        key_line = line
         for step in path:
             if isinstance(node, yaml.MappingNode):
-                node = next(
-                    (v for k, v in node.value if getattr(k, "value", None) == step),
+                pair = next(
+                    ((k, v) for k, v in node.value if getattr(k, "value", None) == step),
                     None,
                 )
+                node = None if pair is None else pair[1]
+                here = None if pair is None else pair[0].start_mark.line + 1
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
                 node = node.value[step] if 0 <= step < len(node.value) else None
+                here = None if node is None else node.start_mark.line + 1
             else:
                 node = None
             if node is None:
-                break
+                return key_line
             line = node.start_mark.line + 1
+            key_line = here
         return line
 
 
@@ -154,19 +172,34 @@ def _read_file(path: Path, report: LoadReport, max_bytes: int) -> Iterator[Docum
     yield from _read_bytes(data, name, report, max_bytes, suffix=path.suffix.lower())
 
 
-def _decode(data: bytes, name: str) -> str:
+def _decode(data: bytes) -> tuple[str, int]:
+    """The text of the input and the length of its byte order mark.
+
+    Bytes that are not UTF-8 are kept as lone surrogates; the reader reports
+    the documents that hold them and loads the others.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # PowerShell's `>` writes UTF-16 with a byte order mark.
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise LoadError(
-            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}",
-            Provenance(name, line=line),
-            hint="save the file as UTF-8 (manifests are UTF-8 text)",
-        ) from None
+        return data.decode("utf-16"), 2
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="surrogateescape"), 3
+    return data.decode("utf-8", errors="surrogateescape"), 0
+
+
+def _not_utf8(
+    text: str, start: int, end: int, where: Provenance, byte_base: int
+) -> LoadError | None:
+    """The error for the first byte that is not UTF-8 in ``text[start:end]``."""
+    bad = _BAD_BYTE.search(text, start, end)
+    if bad is None:
+        return None
+    offset = byte_base + len(text[: bad.start()].encode("utf-8", "surrogateescape"))
+    line = text.count("\n", 0, bad.start()) + 1
+    return LoadError(
+        f"not UTF-8 text: byte 0x{ord(bad.group()) - 0xDC00:02x} at offset {offset}",
+        where.at_line(line),
+        hint="save the file as UTF-8 (manifests are UTF-8 text)",
+    )
 
 
 def _read_bytes(
@@ -181,12 +214,14 @@ def _read_bytes(
         )
         return
     try:
-        text = _decode(data, name)
-    except (LoadError, UnicodeDecodeError) as exc:
-        if isinstance(exc, LoadError):
-            report.add_error(exc)
-        else:
-            report.add("error", "not valid UTF-16 text", Provenance(name))
+        text, byte_base = _decode(data)
+    except UnicodeDecodeError as exc:
+        report.add(
+            "error",
+            f"not valid UTF-16 text: bad bytes at offset {exc.start + 2}",
+            Provenance(name),
+            hint="save the file as UTF-8 (manifests are UTF-8 text)",
+        )
         return
     if not text.strip():
         report.add(
@@ -197,17 +232,40 @@ def _read_bytes(
         )
         report.skipped["empty file"] += 1
         return
-    yield from read_text(text, name, report, json_first=suffix == ".json")
+    yield from read_text(
+        text, name, report, json_first=suffix == ".json", byte_base=byte_base
+    )
 
 
 def read_text(
-    text: str, name: str, report: LoadReport, *, json_first: bool = False
+    text: str,
+    name: str,
+    report: LoadReport,
+    *,
+    json_first: bool = False,
+    byte_base: int = 0,
 ) -> Iterator[Document]:
-    """Yield the documents of one YAML stream or JSON text."""
+    """Yield the documents of one YAML stream or JSON text.
+
+    ``byte_base`` is the length of a byte order mark the text was read after,
+    so that offsets of bytes that are not UTF-8 count from the file's start.
+
+    >>> from ztlab.model.report import LoadReport
+    >>> docs = list(read_text("kind: Namespace\\n---\\nkind: Pod\\n", "x.yaml",
+    ...                       LoadReport()))
+    >>> [(d.data["kind"], str(d.provenance)) for d in docs]
+    [('Namespace', 'x.yaml, document 1 (line 1)'), ('Pod', 'x.yaml, document 2 (line 3)')]
+    """
     stripped = text.lstrip()
     if json_first or (stripped[:1] in ("{", "[") and suffix_free_json(stripped)):
+        whole = Provenance(name, 1, line=1)
+        bad = _not_utf8(text, 0, len(text), whole, byte_base)
+        if bad is not None and json_first:
+            report.add_error(bad)
+            report.skipped["invalid"] += 1
+            return
         try:
-            data = json.loads(text)
+            data = None if bad is not None else json.loads(text)
         except json.JSONDecodeError as exc:
             if json_first:
                 report.add(
@@ -216,12 +274,23 @@ def read_text(
                     Provenance(name, 1, line=exc.lineno),
                     hint="fix the JSON syntax at that line",
                 )
+                report.skipped["invalid"] += 1
                 return
-        else:
-            report.documents += 1
-            yield Document(data, Provenance(name, 1, line=1))
+        except RecursionError:
+            report.add(
+                "error",
+                "document nests too deeply",
+                whole,
+                hint="manifests are never nested that deep; check the input",
+            )
+            report.skipped["invalid"] += 1
             return
-    yield from _read_yaml(text, name, report)
+        else:
+            if bad is None:
+                report.documents += 1
+                yield Document(_drop_secret_data(data), whole)
+                return
+    yield from _read_yaml(text, name, report, byte_base)
 
 
 def suffix_free_json(text: str) -> bool:
@@ -229,24 +298,39 @@ def suffix_free_json(text: str) -> bool:
     return text.rstrip().endswith(("}", "]"))
 
 
-def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Split a YAML stream at document markers: (first line, chunk text)."""
-    starts = [0] + [m.start() for m in _DOC_START.finditer(text) if m.start() != 0]
+def _only_directives(text: str) -> bool:
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return bool(lines) and all(ln.startswith("%") for ln in lines)
+
+
+def _chunks(text: str) -> Iterator[tuple[int, int, str]]:
+    """Split a YAML stream at document markers: (start, first line, chunk text)."""
+    starts = [0]
+    for m in _DOC_START.finditer(text):
+        if m.start() == 0:
+            continue
+        if _only_directives(text[starts[-1] : m.start()]):
+            # `%YAML` and `%TAG` directives belong to the document after them.
+            continue
+        starts.append(m.start())
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         chunk = text[start:end]
-        for m in _DOC_END.finditer(chunk):
-            # `...` ends a document; what follows before the next --- is a new one.
-            chunk = chunk[: m.start()] + " " * 3 + chunk[m.end() :]
-        yield text.count("\n", 0, start), chunk
+        # `...` ends a document; blank it (same length) so lines and offsets hold.
+        chunk = _DOC_END.sub(lambda m: " " * len(m.group()), chunk)
+        yield start, text.count("\n", 0, start), chunk
 
 
-def _read_yaml(text: str, name: str, report: LoadReport) -> Iterator[Document]:
+def _read_yaml(
+    text: str, name: str, report: LoadReport, byte_base: int = 0
+) -> Iterator[Document]:
     number = 0
-    for first_line, chunk in _chunks(text):
+    for start, first_line, chunk in _chunks(text):
         body = _DOC_START.sub("   ", chunk, count=1) if chunk.startswith("---") else chunk
         meaningful = [
-            ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+            i
+            for i, ln in enumerate(body.split("\n"))
+            if ln.strip() and not ln.lstrip().startswith("#")
         ]
         if not meaningful:
             # Comments only, or the empty document before a leading ---.
@@ -257,9 +341,16 @@ def _read_yaml(text: str, name: str, report: LoadReport) -> Iterator[Document]:
         report.documents += 1
         source_match = _HELM_SOURCE.search(chunk)
         source = source_match.group(1) if source_match else None
-        where = Provenance(name, number, line=first_line + 1, source=source)
+        where = Provenance(
+            name, number, line=first_line + meaningful[0] + 1, source=source
+        )
+        bad = _not_utf8(text, start, start + len(chunk), where, byte_base)
+        if bad is not None:
+            report.add_error(bad)
+            report.skipped["invalid"] += 1
+            continue
         try:
-            node, data = _parse_one(chunk, where)
+            node, data = _parse_one(chunk, where, first_line)
         except LoadError as exc:
             report.add_error(exc)
             report.skipped["invalid"] += 1
@@ -269,7 +360,74 @@ def _read_yaml(text: str, name: str, report: LoadReport) -> Iterator[Document]:
             continue
         line = first_line + node.start_mark.line + 1 if node is not None else None
         where = where.at_line(line)
+        data = _drop_secret_data(data, node)
         yield Document(data, where, _shift(node, first_line))
+    if number == 0 and text.strip():
+        report.add(
+            "warning",
+            "file holds no manifests, only comments or --- markers",
+            Provenance(name),
+            hint="remove it or add manifests",
+        )
+        report.skipped["empty file"] += 1
+
+
+def _is_secret(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("kind") == "Secret"
+
+
+def _drop_secret_data(data: Any, node: yaml.Node | None = None) -> Any:
+    """Keep of each Secret (alone or in a List) its kind and name, nothing else.
+
+    The composed YAML node loses the same fields, so no Secret value stays
+    behind in memory for a later message to show.
+    """
+    if _is_secret(data):
+        _prune_node(node, _SECRET_KEEP)
+        return _secret_stub(data)
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return data
+    # Items of a typed SecretList carry no kind of their own.
+    all_secrets = data.get("kind") == "SecretList"
+    secret = [all_secrets and isinstance(i, dict) or _is_secret(i) for i in items]
+    if not any(secret):
+        return data
+    item_nodes = _value_node(node, "items")
+    for i, is_secret in enumerate(secret):
+        if is_secret and isinstance(item_nodes, yaml.SequenceNode):
+            if i < len(item_nodes.value):
+                _prune_node(item_nodes.value[i], _SECRET_KEEP)
+    stubs = [_secret_stub(i) if s else i for i, s in zip(items, secret, strict=True)]
+    return {**data, "items": stubs}
+
+
+def _secret_stub(data: dict[str, Any]) -> dict[str, Any]:
+    stub = {k: data[k] for k in _SECRET_KEEP if k in data}
+    metadata = stub.get("metadata")
+    if isinstance(metadata, dict):
+        stub["metadata"] = {
+            k: metadata[k] for k in _SECRET_METADATA_KEEP if k in metadata
+        }
+    return stub
+
+
+def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+
+
+def _prune_node(node: yaml.Node | None, keep: tuple[str, ...]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        node.value = [(k, v) for k, v in node.value if getattr(k, "value", None) in keep]
+        metadata = _value_node(node, "metadata")
+        if isinstance(metadata, yaml.MappingNode):
+            metadata.value = [
+                (k, v)
+                for k, v in metadata.value
+                if getattr(k, "value", None) in _SECRET_METADATA_KEEP
+            ]
 
 
 def _shift(node: yaml.Node | None, lines: int) -> yaml.Node | None:
@@ -295,7 +453,10 @@ def _shift(node: yaml.Node | None, lines: int) -> yaml.Node | None:
     return node
 
 
-def _parse_one(chunk: str, where: Provenance) -> tuple[yaml.Node | None, Any]:
+def _parse_one(
+    chunk: str, where: Provenance, base: int
+) -> tuple[yaml.Node | None, Any]:
+    """Compose and construct one chunk; ``base`` is the line the chunk starts at."""
     loader = _Loader(chunk)
     try:
         node = loader.get_single_node()
@@ -306,7 +467,6 @@ def _parse_one(chunk: str, where: Provenance) -> tuple[yaml.Node | None, Any]:
         return node, data
     except yaml.MarkedYAMLError as exc:
         # Only the problem and position: a snippet could echo secret values.
-        base = (where.line or 1) - 1
         mark = exc.problem_mark or exc.context_mark
         last = base + max(chunk.rstrip().count("\n"), 0) + 1
         line = min(base + mark.line + 1, last) if mark is not None else None
@@ -318,7 +478,12 @@ def _parse_one(chunk: str, where: Provenance) -> tuple[yaml.Node | None, Any]:
         problem = exc.problem or "invalid YAML"
         context = ""
         if exc.context and exc.context_mark is not None:
-            context = f" ({exc.context} that starts at line {base + exc.context_mark.line + 1})"
+            line_no = base + exc.context_mark.line + 1
+            context = f" ({exc.context} that starts at line {line_no})"
+        if _SECRET_KIND.search(chunk):
+            # Aliases and tags quoted in the problem could be Secret data.
+            problem = _QUOTED.sub("(value not shown)", problem)
+            context = _QUOTED.sub("(value not shown)", context)
         raise LoadError(
             f"invalid YAML: {problem}{column}{context}",
             where.at_line(line),

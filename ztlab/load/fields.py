@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +36,23 @@ def _kind_of(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, datetime.datetime):
+        return "a timestamp"
+    if isinstance(value, datetime.date):
+        return "a date"
+    if isinstance(value, bytes):
+        return "binary data"
     return type(value).__name__
+
+
+def _quote_hint(value: Any, fallback: str) -> str:
+    """Tell the user to quote a scalar that YAML read as a number, date ..."""
+    if isinstance(value, Mapping | list | bytes) or value is None:
+        return fallback
+    shown = str(value).lower() if isinstance(value, bool) else value
+    if isinstance(value, datetime.date):
+        shown = value.isoformat()
+    return f'quote the value: "{shown}"'
 
 
 class Fields:
@@ -93,13 +110,11 @@ class Fields:
         else:
             ok = isinstance(value, expected)
         if not ok:
-            hint = None
-            if expected is str and isinstance(value, int | float | bool):
-                hint = f'quote the value: "{value if not isinstance(value, bool) else str(value).lower()}"'
+            fallback = f"write {path} as {_TYPE_NAMES[expected]}"
             raise self.error(
                 path,
                 f"must be {_TYPE_NAMES[expected]}, not {_kind_of(value)}",
-                hint=hint or f"write {path} as {_TYPE_NAMES[expected]}",
+                hint=_quote_hint(value, fallback) if expected is str else fallback,
             )
         return value
 
@@ -134,13 +149,15 @@ class Fields:
             if not isinstance(key, str):
                 raise self.error(path, f"key {key!r} must be a string", hint="quote it")
             if not isinstance(item, str):
-                shown = str(item).lower() if isinstance(item, bool) else item
+                fallback = (
+                    'write "" for an empty value'
+                    if item is None
+                    else f"write {path}.{key} as one string"
+                )
                 raise self.error(
                     f"{path}.{key}",
                     f"must be a string, not {_kind_of(item)}",
-                    hint=f'quote the value: "{shown}"'
-                    if item is not None
-                    else 'write "" for an empty value',
+                    hint=_quote_hint(item, fallback),
                 )
         return Labels(value)
 
@@ -176,8 +193,9 @@ class Fields:
             for i, item in enumerate(values):
                 if not isinstance(item, str):
                     raise expr.error(
-                        f"values.{i}", f"must be a string, not {_kind_of(item)}",
-                        hint=f'quote the value: "{item}"',
+                        f"values.{i}",
+                        f"must be a string, not {_kind_of(item)}",
+                        hint=_quote_hint(item, "write each value as a string"),
                     )
         return LabelSelector.from_spec(value)
 

@@ -98,7 +98,8 @@ def load_live(
 
     Limitations: kubeconfig only (no in-cluster service-account config); each
     kind is read on its own, so the lists are not one consistent snapshot of a
-    cluster that changes while it is read.
+    cluster that changes while it is read; with ``namespaces``, mesh-wide Istio
+    policies are read only if the root namespace (istio-system) is named too.
 
     >>> cluster = load_live(context="test", namespaces=["shop"])  # doctest: +SKIP
     >>> cluster.report.warnings  # doctest: +SKIP
@@ -330,26 +331,28 @@ def _warn(
         place = f"in namespace {scope}" if scope else "in all namespaces"
         what = f"list {kind.kind} ({kind.resource}) {place}"
     message = f"cannot {what}: {failure.describe()}; the rest was loaded"
-    if failure.status == 403:
-        hint = (
-            "namespaces are inferred from the objects in them, without their "
-            "labels, so namespace selectors may match less; grant get/list on "
-            "namespaces to read them"
-            if kind.kind == "Namespace"
-            else f"grant the reader list on {kind.resource}"
-            + (f" in {scope}" if scope else " cluster-wide, or name the namespaces "
-               "you may read with --namespace")
-        )
-    elif failure.status == 404:
-        hint = (
-            f"the API server does not serve {kind.api_version} {kind.kind}"
-            if kind.kind != "Namespace" or not scope
-            else f"check the namespace name {scope!r}"
-        )
-    else:
-        hint = "try again later; the API server did not answer in time or failed"
     log.info("%s", message)
-    report.add("warning", message, where, hint=hint)
+    report.add("warning", message, where, hint=_hint(kind, scope, failure))
+
+
+def _hint(kind: LiveKind, scope: str | None, failure: ApiFailure) -> str:
+    if failure.status == 403 and kind.kind == "Namespace":
+        return (
+            "grant get/list on namespaces; meanwhile namespaces are inferred "
+            "without their labels, so namespace selectors may match less"
+        )
+    if failure.status == 403 and scope:
+        return f"grant the reader list on {kind.resource} in {scope}"
+    if failure.status == 403:
+        return (
+            f"grant the reader list on {kind.resource} cluster-wide, or read only "
+            "the namespaces it may see (namespaces=..., --namespace)"
+        )
+    if failure.status == 404 and kind.kind == "Namespace" and scope:
+        return f"check the namespace name {scope!r}"
+    if failure.status == 404:
+        return f"the API server does not serve {kind.api_version} {kind.kind}"
+    return "try again later; the API server did not answer in time or failed"
 
 
 def _bar(label: str, progress: bool) -> Any:

@@ -25,7 +25,7 @@ import yaml
 
 from ztlab.errors import LoadError, Provenance
 
-__all__ = ["RetryPolicy", "ApiFailure", "LiveClient", "RETRY_STATUSES"]
+__all__ = ["RetryPolicy", "ApiFailure", "LiveClient", "RETRY_STATUSES", "DEFAULT_RETRY"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ class RetryPolicy:
         for _ in range(max(self.attempts - 1, 0)):
             yield min(delay, self.max_delay)
             delay *= 2
+
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 class ApiFailure(Exception):
@@ -105,7 +108,7 @@ class LiveClient:
     ) -> None:
         from kubernetes import client, config
 
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or DEFAULT_RETRY
         self._sleep = sleep
         files = _kubeconfig_files(kubeconfig)
         self._secrets = _credential_strings(files)
@@ -154,7 +157,9 @@ class LiveClient:
     def redact(self, text: str) -> str:
         """``text`` with every credential of the kubeconfig blanked out."""
         secrets = set(self._secrets)
-        configuration = getattr(getattr(self, "api_client", None), "configuration", None)
+        configuration = getattr(
+            getattr(self, "api_client", None), "configuration", None
+        )
         if configuration is not None:
             for value in (configuration.api_key or {}).values():
                 if isinstance(value, str):
@@ -211,12 +216,8 @@ class LiveClient:
             if status is None or status == 0:
                 return ApiFailure(None, "request failed (TLS or client error)", tries)
             return ApiFailure(status, _REASONS.get(status, "error"), tries)
-        except (urllib3.exceptions.TimeoutError, TimeoutError):
-            return ApiFailure(
-                None, f"no answer within {self.retry.read_timeout:g} s (timeout)", tries
-            )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            return ApiFailure(None, self.redact(_network_reason(exc)), tries)
+            return ApiFailure(None, self.redact(self._network_reason(exc)), tries)
         finally:
             if response is not None and hasattr(response, "release_conn"):
                 response.release_conn()
@@ -224,6 +225,41 @@ class LiveClient:
             return json.loads(body)
         except ValueError:
             return ApiFailure(None, "the answer is not JSON", tries)
+
+    def _network_reason(self, exc: BaseException) -> str:
+        """What went wrong on the wire, e.g. ``connection refused``."""
+        import urllib3
+
+        errors = urllib3.exceptions
+        for _ in range(5):
+            inner = getattr(exc, "reason", None)
+            if not isinstance(exc, errors.MaxRetryError) or not isinstance(
+                inner, BaseException
+            ):
+                break
+            exc = inner
+        # Name errors derive from connection errors, and those from connect
+        # timeouts: test the narrow classes first.
+        if isinstance(exc, getattr(errors, "NameResolutionError", ())):
+            return "the server name does not resolve"
+        if isinstance(exc, errors.NewConnectionError):
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, ConnectionRefusedError) or "refused" in str(exc):
+                return "connection refused"
+            strerror = getattr(cause, "strerror", None)
+            return f"cannot connect ({strerror or type(cause).__name__})"
+        if isinstance(exc, errors.ConnectTimeoutError):
+            return f"no connection within {self.retry.connect_timeout:g} s (timeout)"
+        if isinstance(exc, errors.ReadTimeoutError | TimeoutError):
+            return f"no answer within {self.retry.read_timeout:g} s (timeout)"
+        if isinstance(exc, errors.ProtocolError | ConnectionError):
+            return "the connection was dropped"
+        strerror = getattr(exc, "strerror", None)
+        return (
+            str(strerror).lower()
+            if strerror
+            else f"network error ({type(exc).__name__})"
+        )
 
     def list_all(
         self,
@@ -274,26 +310,8 @@ def _name(call: Callable[..., Any]) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] or type(exc).__name__
-
-
-def _network_reason(exc: BaseException) -> str:
-    """The innermost cause of a network error, e.g. ``connection refused``."""
-    seen = 0
-    while seen < 5:
-        seen += 1
-        inner = getattr(exc, "reason", None)
-        if isinstance(inner, BaseException):
-            exc = inner
-            continue
-        break
-    if isinstance(exc, ConnectionRefusedError) or "Connection refused" in str(exc):
-        return "connection refused"
-    errno_text = getattr(exc, "strerror", None)
-    if errno_text:
-        return str(errno_text).lower()
-    return f"network error ({type(exc).__name__})"
+    text = " ".join(str(exc).split())[:300].rstrip(".")
+    return text or type(exc).__name__
 
 
 def _kubeconfig_files(kubeconfig: str | os.PathLike[str] | None) -> list[Path]:
@@ -312,9 +330,11 @@ def _credential_strings(files: list[Path]) -> set[str]:
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         users = data.get("users") if isinstance(data, dict) else None
-        stack: list[Any] = [
-            u.get("user") for u in users or [] if isinstance(u, dict)
-        ] if isinstance(users, list) else []
+        stack: list[Any] = (
+            [u.get("user") for u in users or [] if isinstance(u, dict)]
+            if isinstance(users, list)
+            else []
+        )
         while stack:
             value = stack.pop()
             if isinstance(value, dict):

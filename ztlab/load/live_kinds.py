@@ -74,24 +74,47 @@ class LiveKind:
 
 BUILTIN_KINDS: tuple[LiveKind, ...] = (
     LiveKind("Namespace", "", "v1", "namespaces", False, "CoreV1Api", "namespace"),
-    LiveKind("ServiceAccount", "", "v1", "serviceaccounts", True, "CoreV1Api",
-             "service_account"),
+    LiveKind(
+        "ServiceAccount",
+        "",
+        "v1",
+        "serviceaccounts",
+        True,
+        "CoreV1Api",
+        "service_account",
+    ),
     LiveKind("Service", "", "v1", "services", True, "CoreV1Api", "service"),
-    LiveKind("Deployment", "apps", "v1", "deployments", True, "AppsV1Api",
-             "deployment"),
-    LiveKind("ReplicaSet", "apps", "v1", "replicasets", True, "AppsV1Api",
-             "replica_set"),
-    LiveKind("StatefulSet", "apps", "v1", "statefulsets", True, "AppsV1Api",
-             "stateful_set"),
-    LiveKind("DaemonSet", "apps", "v1", "daemonsets", True, "AppsV1Api",
-             "daemon_set"),
-    LiveKind("ReplicationController", "", "v1", "replicationcontrollers", True,
-             "CoreV1Api", "replication_controller"),
+    LiveKind(
+        "Deployment", "apps", "v1", "deployments", True, "AppsV1Api", "deployment"
+    ),
+    LiveKind(
+        "ReplicaSet", "apps", "v1", "replicasets", True, "AppsV1Api", "replica_set"
+    ),
+    LiveKind(
+        "StatefulSet", "apps", "v1", "statefulsets", True, "AppsV1Api", "stateful_set"
+    ),
+    LiveKind("DaemonSet", "apps", "v1", "daemonsets", True, "AppsV1Api", "daemon_set"),
+    LiveKind(
+        "ReplicationController",
+        "",
+        "v1",
+        "replicationcontrollers",
+        True,
+        "CoreV1Api",
+        "replication_controller",
+    ),
     LiveKind("CronJob", "batch", "v1", "cronjobs", True, "BatchV1Api", "cron_job"),
     LiveKind("Job", "batch", "v1", "jobs", True, "BatchV1Api", "job"),
     LiveKind("Pod", "", "v1", "pods", True, "CoreV1Api", "pod"),
-    LiveKind("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies", True,
-             "NetworkingV1Api", "network_policy"),
+    LiveKind(
+        "NetworkPolicy",
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        True,
+        "NetworkingV1Api",
+        "network_policy",
+    ),
 )
 
 
@@ -103,7 +126,9 @@ def discover_istio(client: LiveClient) -> list[LiveKind]:
     """
     groups = client.get(client.api("ApisApi").get_api_versions)
     served = {
-        g.get("name"): g for g in (groups or {}).get("groups") or [] if isinstance(g, dict)
+        g.get("name"): g
+        for g in (groups or {}).get("groups") or []
+        if isinstance(g, dict)
     }
     found: dict[str, LiveKind] = {}
     for group in dict.fromkeys(g for g, _ in ISTIO_KINDS.values()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class PodTemplate:
     replicas: int | None
     owners: tuple[tuple[str, str], ...] = ()
     pod_ips: tuple[str, ...] = ()
+    observed: bool = False
     fields: Fields | None = field(default=None, compare=False, repr=False)
 
 
@@ -103,9 +105,16 @@ def _int_or_name(f: Fields, path: str) -> int | str | None:
             hint="write a number such as 8080 or a name such as http",
         )
     if isinstance(value, str) and value.isdigit():
-        return int(value)
+        number = int(value)
+        if not MIN_PORT <= number <= MAX_PORT:
+            raise f.error(
+                path, f"port {number} is outside 1-65535", hint="use a valid port"
+            )
+        return number
     if isinstance(value, int):
         return _port_number(f, path)
+    if not value:
+        raise f.error(path, "must not be empty", hint="write a port number or name")
     return value
 
 
@@ -203,6 +212,8 @@ def parse_pod_template(
         replicas=replicas,
         owners=owners,
         pod_ips=pod_ips,
+        observed=kind == "Pod"
+        and any(f.raw(k) is not None for k in ("status", "metadata.uid", "spec.nodeName")),
         fields=f,
     )
 
@@ -388,8 +399,10 @@ def _network_policy(f: Fields, default_namespace: str) -> NetworkPolicy:
 
 def _istio(kind: str, f: Fields, default_namespace: str) -> IstioResource:
     name, namespace = _metadata(f, default_namespace)
-    api_version = f.get("apiVersion", str, required=True)
     group, versions = ISTIO_KINDS[kind]
+    if f.raw("apiVersion") is None:
+        raise f.error("apiVersion", "is required", hint=f"add apiVersion: {group}/v1")
+    api_version = f.get("apiVersion", str, required=True)
     got_group, _, version = api_version.partition("/")
     if got_group != group or version not in versions:
         raise f.error(
@@ -400,6 +413,7 @@ def _istio(kind: str, f: Fields, default_namespace: str) -> IstioResource:
     spec = f.get("spec", dict, default={})
     selector = None
     if f.raw("spec.selector") is not None:
+        f.get("spec.selector", dict)
         selector = f.string_map("spec.selector.matchLabels")
     if kind == "DestinationRule" and not f.get("spec.host", str):
         raise f.error("spec.host", "is required", hint="name the service host")
@@ -411,17 +425,40 @@ def _istio(kind: str, f: Fields, default_namespace: str) -> IstioResource:
         _plain(spec),
         selector,
         f.string_map("metadata.labels"),
-        str(f.raw("metadata.creationTimestamp") or "") or None,
+        _timestamp(f.raw("metadata.creationTimestamp")),
         f.where,
     )
 
 
+def _timestamp(value: Any) -> str | None:
+    """An RFC 3339 creationTimestamp, whether YAML read it as text or as a time.
+
+    Kept as text in the API's own form (``2024-01-31T12:00:00Z``) so that
+    timestamps from YAML, JSON and the live API sort alike.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
 def _plain(value: Any) -> Any:
-    """A deep copy made only of dicts, lists and scalars."""
+    """A deep copy made only of dicts, lists and JSON scalars.
+
+    YAML reads unquoted dates as date objects; they become ISO text, as the
+    API server would store them.
+    """
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
     return value
 
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ztlab.mesh.rules import http_only_fields, identity_fields, strip_http
 from ztlab.model import Cluster, IstioResource, Workload
 
 __all__ = [
@@ -41,10 +42,6 @@ __all__ = [
 ]
 
 ACTIONS = ("ALLOW", "DENY", "AUDIT", "CUSTOM")
-HTTP_SOURCE_FIELDS = ("requestPrincipals", "notRequestPrincipals")
-HTTP_OPERATION_FIELDS = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")
-IDENTITY_SOURCE_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces")
-IDENTITY_KEYS = ("source.principal", "source.namespace")
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
 
 
@@ -120,7 +117,7 @@ def applicable_policies(cluster: Cluster, workload: Workload) -> list[IstioResou
 def match_string(pattern: str, value: str | None, ignore_case: bool = False) -> bool:
     """Istio string matching: exact, ``prefix*``, ``*suffix`` or ``*`` (presence).
 
-    >>> match_string("/api/*", "/api/v1"), match_string("*.example.com", "a.example.com")
+    >>> match_string("/api/*", "/api/v1"), match_string("*.shop.io", "a.shop.io")
     (True, True)
     >>> match_string("*", ""), match_string("*", None), match_string("GET", "GET")
     (False, False, True)
@@ -141,7 +138,9 @@ def match_string(pattern: str, value: str | None, ignore_case: bool = False) -> 
 
 def _match_ip(pattern: str, value: str) -> bool:
     try:
-        return ipaddress.ip_address(value) in ipaddress.ip_network(str(pattern), strict=False)
+        return ipaddress.ip_address(value) in ipaddress.ip_network(
+            str(pattern), strict=False
+        )
     except ValueError:
         return False
 
@@ -171,7 +170,11 @@ class _Eval:
                 return None
             return [] if value is None else [value]
         if name in ("ipBlocks", "remoteIpBlocks"):
-            ip = ctx.source_ip if name == "ipBlocks" else (ctx.remote_ip or ctx.source_ip)
+            ip = (
+                ctx.source_ip
+                if name == "ipBlocks"
+                else (ctx.remote_ip or ctx.source_ip)
+            )
             if ip is None:
                 self.unknown.add("source IP")
                 return None
@@ -201,7 +204,9 @@ class _Eval:
                         return True
                 elif name == "hosts":
                     bare = value.rsplit(":", 1)[0] if ":" in value else value
-                    if match_string(pattern, value, True) or match_string(pattern, bare, True):
+                    if match_string(pattern, value, True) or match_string(
+                        pattern, bare, True
+                    ):
                         return True
                 elif match_string(pattern, value):
                     return True
@@ -260,8 +265,11 @@ class _Eval:
             if aud is None:
                 return []
             return [str(a) for a in aud] if isinstance(aud, list) else [str(aud)]
-        ips = {"source.ip": ctx.source_ip, "remote.ip": ctx.remote_ip or ctx.source_ip,
-               "destination.ip": ctx.destination_ip}
+        ips = {
+            "source.ip": ctx.source_ip,
+            "remote.ip": ctx.remote_ip or ctx.source_ip,
+            "destination.ip": ctx.destination_ip,
+        }
         if key in ips:
             if ips[key] is None:
                 self.unknown.add(key)
@@ -273,81 +281,26 @@ class _Eval:
         return None
 
     def rule(self, rule: Mapping[str, Any]) -> bool:
-        sources = [e.get("source") or {} for e in rule.get("from") or () if isinstance(e, Mapping)]
+        sources = [
+            e.get("source") or {}
+            for e in rule.get("from") or ()
+            if isinstance(e, Mapping)
+        ]
         if sources and not any(self._entry(s) for s in sources):
             return False
-        operations = [e.get("operation") or {} for e in rule.get("to") or () if isinstance(e, Mapping)]
+        operations = [
+            e.get("operation") or {}
+            for e in rule.get("to") or ()
+            if isinstance(e, Mapping)
+        ]
         if operations and not any(self._entry(o) for o in operations):
             return False
-        return all(self._condition(c) for c in rule.get("when") or () if isinstance(c, Mapping))
+        return all(
+            self._condition(c) for c in rule.get("when") or () if isinstance(c, Mapping)
+        )
 
 
-# HTTP-only fields on TCP traffic
-
-
-def _is_http_key(key: str) -> bool:
-    return key.startswith(("request.headers", "request.auth.", "experimental.envoy.filters."))
-
-
-def http_only_fields(rule: Mapping[str, Any]) -> list[str]:
-    """Dotted names of the HTTP-only fields a rule uses.
-
-    >>> http_only_fields({"to": [{"operation": {"methods": ["GET"], "ports": ["80"]}}]})
-    ['to[0].operation.methods']
-    """
-    out = []
-    for i, entry in enumerate(rule.get("from") or ()):
-        for key in (entry.get("source") or {}) if isinstance(entry, Mapping) else ():
-            if key in HTTP_SOURCE_FIELDS:
-                out.append(f"from[{i}].source.{key}")
-    for i, entry in enumerate(rule.get("to") or ()):
-        for key in (entry.get("operation") or {}) if isinstance(entry, Mapping) else ():
-            if key in HTTP_OPERATION_FIELDS:
-                out.append(f"to[{i}].operation.{key}")
-    for i, cond in enumerate(rule.get("when") or ()):
-        if isinstance(cond, Mapping) and _is_http_key(str(cond.get("key", ""))):
-            out.append(f"when[{i}] {cond.get('key')}")
-    return out
-
-
-def identity_fields(rule: Mapping[str, Any]) -> list[str]:
-    """Dotted names of the fields that need an mTLS identity (principals, namespaces)."""
-    out = []
-    for i, entry in enumerate(rule.get("from") or ()):
-        for key in (entry.get("source") or {}) if isinstance(entry, Mapping) else ():
-            if key in IDENTITY_SOURCE_FIELDS:
-                out.append(f"from[{i}].source.{key}")
-    for i, cond in enumerate(rule.get("when") or ()):
-        if isinstance(cond, Mapping) and str(cond.get("key", "")) in IDENTITY_KEYS:
-            out.append(f"when[{i}] {cond.get('key')}")
-    return out
-
-
-def _strip_http(rule: Mapping[str, Any]) -> dict[str, Any]:
-    """The rule without its HTTP-only fields (how DENY rules apply to TCP)."""
-    out: dict[str, Any] = dict(rule)
-    if rule.get("from"):
-        out["from"] = [
-            {"source": {k: v for k, v in (e.get("source") or {}).items() if k not in HTTP_SOURCE_FIELDS}}
-            for e in rule["from"]
-            if isinstance(e, Mapping)
-        ]
-    if rule.get("to"):
-        out["to"] = [
-            {"operation": {k: v for k, v in (e.get("operation") or {}).items() if k not in HTTP_OPERATION_FIELDS}}
-            for e in rule["to"]
-            if isinstance(e, Mapping)
-        ]
-    if rule.get("when"):
-        out["when"] = [
-            c for c in rule["when"] if isinstance(c, Mapping) and not _is_http_key(str(c.get("key", "")))
-        ]
-    return out
-
-
-def _policy_matches(
-    policy: IstioResource, ev: _Eval, notes: list[str]
-) -> int | None:
+def _policy_matches(policy: IstioResource, ev: _Eval, notes: list[str]) -> int | None:
     """Index of the first matching rule of a policy, or None."""
     action = action_of(policy)
     for i, rule in enumerate(policy.spec.get("rules") or ()):
@@ -366,7 +319,7 @@ def _policy_matches(
                     f"{policy.id} rules[{i}] ({action}) is widened on TCP traffic: "
                     f"{', '.join(fields)} ignored"
                 )
-                rule = _strip_http(rule)
+                rule = strip_http(rule)
         if ev.rule(rule):
             return i
     return None
@@ -397,10 +350,15 @@ def authorize(policies: list[IstioResource], ctx: RequestContext) -> AuthzResult
     for policy in by_action["CUSTOM"]:
         if _policy_matches(policy, ev, notes) is not None:
             definite = False
-            notes.append(f"{policy.id} (CUSTOM) sends the request to an external authorizer; ztlab assumes it allows")
+            notes.append(
+                f"{policy.id} (CUSTOM) sends the request to an external authorizer; "
+                "ztlab assumes it allows"
+            )
     for policy in by_action["AUDIT"]:
         if _policy_matches(policy, ev, notes) is not None:
-            notes.append(f"{policy.id} (AUDIT) marks the request for audit; AUDIT never decides")
+            notes.append(
+                f"{policy.id} (AUDIT) marks the request for audit; AUDIT never decides"
+            )
 
     denied = []
     for policy in by_action["DENY"]:
@@ -421,8 +379,11 @@ def authorize(policies: list[IstioResource], ctx: RequestContext) -> AuthzResult
     allows = by_action["ALLOW"]
     if not allows:
         return AuthzResult(
-            "allow", (), "no ALLOW policy applies and no DENY policy matches",
-            tuple(notes) + unknown_note, definite and not ev.unknown,
+            "allow",
+            (),
+            "no ALLOW policy applies and no DENY policy matches",
+            tuple(notes) + unknown_note,
+            definite and not ev.unknown,
         )
     matched = []
     for policy in allows:

@@ -130,7 +130,9 @@ def find_destination_rule(
     fqdn = service_fqdn(service)
     client_ns = client.namespace if client is not None else service.namespace
     rules = cluster.istio_of_kind("DestinationRule")
-    for namespace in dict.fromkeys((client_ns, service.namespace, cluster.root_namespace)):
+    for namespace in dict.fromkeys(
+        (client_ns, service.namespace, cluster.root_namespace)
+    ):
         ranked: list[tuple[int, int, IstioResource]] = []
         for rule in rules:
             if rule.namespace != namespace or not _visible(rule, client_ns):
@@ -138,7 +140,9 @@ def find_destination_rule(
             chosen = _selects_client(rule, client)
             if chosen is False:
                 continue
-            score = host_specificity(str(rule.spec.get("host", "")), rule.namespace, fqdn)
+            score = host_specificity(
+                str(rule.spec.get("host", "")), rule.namespace, fqdn
+            )
             if score is not None:
                 ranked.append((1 if chosen else 0, score, rule))
         if ranked:
@@ -220,8 +224,10 @@ def client_tls(
     'plaintext'
     """
     if src_plane is None or not src_plane.meshed:
-        who = "the caller is outside the cluster model" if src is None else (
-            f"{src.key} has no proxy"
+        who = (
+            "the caller is outside the cluster model"
+            if src is None
+            else (f"{src.key} has no proxy")
         )
         return ClientTLS("plaintext", "no-proxy", f"{who}: it sends plaintext")
 
@@ -233,7 +239,9 @@ def client_tls(
                 "ztunnel sends mTLS (HBONE) to a meshed destination",
                 definite=dst_plane.mode == "ambient",
             )
-        return ClientTLS("plaintext", "ambient", "ztunnel sends plaintext to a pod outside the mesh")
+        return ClientTLS(
+            "plaintext", "ambient", "ztunnel sends plaintext to a pod outside the mesh"
+        )
 
     rule = find_destination_rule(cluster, src, service) if service is not None else None
     if rule is not None:
@@ -260,12 +268,20 @@ def client_tls(
                 "plaintext": "sends plaintext",
                 "tls": "originates non-Istio TLS without a mesh identity",
             }[sends]
-            return ClientTLS(sends, "destination-rule", f"{rule.id} {where}={mode}: {text}", mode, rule)
+            return ClientTLS(
+                sends,
+                "destination-rule",
+                f"{rule.id} {where}={mode}: {text}",
+                mode,
+                rule,
+            )
 
     via = f" ({rule.id} has no tls setting)" if rule is not None else ""
     if not dst_plane.meshed:
         return ClientTLS(
-            "plaintext", "auto-mtls", f"auto mTLS{via}: {dst.key} has no sidecar, so plaintext"
+            "plaintext",
+            "auto-mtls",
+            f"auto mTLS{via}: {dst.key} has no sidecar, so plaintext",
         )
     if dst_namespace_mode.mode == "DISABLE":
         return ClientTLS(
@@ -280,5 +296,8 @@ def client_tls(
     reason = f"auto mTLS{via}: {dst.key} has a proxy, so Istio mTLS"
     if service is None:
         definite = False
-        reason += " (no Service: ztlab assumes passthrough traffic to the pod also uses auto mTLS)"
+        reason += (
+            " (no Service: ztlab assumes passthrough traffic to the pod also uses "
+            "auto mTLS)"
+        )
     return ClientTLS("istio-mtls", "auto-mtls", reason, rule=rule, definite=definite)

@@ -100,9 +100,12 @@ def _predict_sidecar(
     pod_value, pod_where = _pod_inject(workload)
 
     if ns_inject == "disabled":
-        return False, "namespace label istio-injection=disabled", (
-            "istio-injection=disabled on the namespace always wins"
-        ), None
+        return (
+            False,
+            "namespace label istio-injection=disabled",
+            ("istio-injection=disabled on the namespace always wins"),
+            None,
+        )
     if workload.namespace == "kube-system":
         return False, "namespace kube-system", "kube-system is never injected", None
     if workload.host_network:
@@ -122,13 +125,29 @@ def _predict_sidecar(
         return True, pod_where, "the pod template label opts in", None
     pod_rev = workload.labels.get(REV)
     if pod_rev and pod_value != "false":
-        return True, f"pod label {REV}={pod_rev}", "the pod template selects a revision", pod_rev
+        return (
+            True,
+            f"pod label {REV}={pod_rev}",
+            "the pod template selects a revision",
+            pod_rev,
+        )
     if pod_value == "true":
-        return False, pod_where, (
-            "the annotation alone does not select the pod for the injection webhook, "
-            "which matches pods by label"
-        ), None
-    return False, "no injection label", "neither the namespace nor the pod asks for injection", None
+        return (
+            False,
+            pod_where,
+            (
+                "the annotation alone does not select the pod for the injection "
+                "webhook, "
+                "which matches pods by label"
+            ),
+            None,
+        )
+    return (
+        False,
+        "no injection label",
+        "neither the namespace nor the pod asks for injection",
+        None,
+    )
 
 
 def _ambient(workload: Workload, namespace: Namespace | None) -> str | None:
@@ -160,7 +179,11 @@ def dataplane_of(cluster: Cluster, workload: Workload) -> Dataplane:
     namespace = cluster.namespaces.get(workload.namespace)
     injected, decided_by, reason, revision = _predict_sidecar(workload, namespace)
     predicted = "sidecar" if injected else "none"
-    if not injected and not workload.host_network and workload.namespace != "kube-system":
+    if (
+        not injected
+        and not workload.host_network
+        and workload.namespace != "kube-system"
+    ):
         ambient = _ambient(workload, namespace)
         if ambient is not None:
             predicted, decided_by, reason = "ambient", ambient, "captured by ztunnel"

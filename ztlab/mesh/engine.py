@@ -140,8 +140,9 @@ class Mesh:
     >>> docs = [Document(d, Provenance("inline")) for d in (
     ...     {"apiVersion": "v1", "kind": "Namespace",
     ...      "metadata": {"name": "shop", "labels": {"istio-injection": "enabled"}}},
-    ...     {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web",
-    ...      "namespace": "shop"}, "spec": {"containers": [{"name": "c"}]}})]
+    ...     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web",
+    ...      "namespace": "shop"}, "spec": {"template": {"spec": {
+    ...      "containers": [{"name": "c"}]}}}})]
     >>> mesh = mesh_of(ztlab.build_cluster(docs))
     >>> mesh.dataplane("shop/web").mode, mesh.identity("shop/web")
     ('sidecar', 'spiffe://cluster.local/ns/shop/sa/default')
@@ -166,7 +167,11 @@ class Mesh:
     def identity(self, ref: str | Workload) -> str | None:
         """The SPIFFE id of a meshed workload; None without a proxy."""
         workload = self._workload(ref)
-        return spiffe_id(self.cluster, workload) if self.dataplane(workload).meshed else None
+        return (
+            spiffe_id(self.cluster, workload)
+            if self.dataplane(workload).meshed
+            else None
+        )
 
     def peer_mode(self, ref: str | Workload, port: int | None = None) -> PeerMode:
         """The effective PeerAuthentication mode on a container port."""
@@ -257,57 +262,111 @@ class Mesh:
         dst_plane = self.dataplane(dst_w)
         if sport is not None and sport.protocol == "UDP":
             return MeshVerdict(
-                "plaintext", "not-applicable", [],
-                "Istio does not proxy UDP: the datagrams pass as they are", True, "udp",
+                "plaintext",
+                "not-applicable",
+                [],
+                "Istio does not proxy UDP: the datagrams pass as they are",
+                True,
+                "udp",
             )
 
         server = self.peer_mode(dst_w, dst_port) if dst_plane.meshed else None
         ns_mode = self.peer.namespace_mode(svc.namespace if svc else dst_w.namespace)
-        client = client_tls(self.cluster, src_w, src_plane, dst_w, dst_plane, svc,
-                            sport.port if sport else None, ns_mode)
+        client = client_tls(
+            self.cluster,
+            src_w,
+            src_plane,
+            dst_w,
+            dst_plane,
+            svc,
+            sport.port if sport else None,
+            ns_mode,
+        )
         result: Outcome = outcome(client, dst_plane, server)
         transport_ids = [
-            i for i in (
-                client.rule.id if client.rule and client.source == "destination-rule" else None,
+            i
+            for i in (
+                client.rule.id
+                if client.rule and client.source == "destination-rule"
+                else None,
                 client.auto_disabled_by.policy_id if client.auto_disabled_by else None,
                 server.policy_id if server else None,
-            ) if i
+            )
+            if i
         ]
         policies = list(dict.fromkeys(transport_ids))
         definite = result.definite
 
         if result.mtls == "rejected":
-            return MeshVerdict("rejected", "not-applicable", policies,
-                               f"rejected: {result.reason}", definite, protocol,
-                               tuple(notes), client, server)
+            return MeshVerdict(
+                "rejected",
+                "not-applicable",
+                policies,
+                f"rejected: {result.reason}",
+                definite,
+                protocol,
+                tuple(notes),
+                client,
+                server,
+            )
         if not dst_plane.meshed:
-            return MeshVerdict(result.mtls, "not-applicable", policies,
-                               f"{result.reason}; no proxy enforces authorization",
-                               definite, protocol, tuple(notes), client, server)
+            return MeshVerdict(
+                result.mtls,
+                "not-applicable",
+                policies,
+                f"{result.reason}; no proxy enforces authorization",
+                definite,
+                protocol,
+                tuple(notes),
+                client,
+                server,
+            )
 
         http = protocol == "http"
         if http and dst_plane.mode == "ambient":
             http = False
-            notes.append("ambient without waypoint: ztunnel enforces L4 only, HTTP fields are handled as on TCP")
+            notes.append(
+                "ambient without waypoint: ztunnel enforces L4 only, HTTP fields are "
+                "handled as on TCP"
+            )
         aps = applicable_policies(self.cluster, dst_w)
         if not explicit and any(
-            http_only_fields(r) for p in aps for r in p.spec.get("rules") or () if isinstance(r, Mapping)
+            http_only_fields(r)
+            for p in aps
+            for r in p.spec.get("rules") or ()
+            if isinstance(r, Mapping)
         ):
             definite = False
-            notes.append("the port's protocol is not declared; Istio sniffs it, ztlab assumes TCP")
+            notes.append(
+                "the port's protocol is not declared; Istio sniffs it, ztlab assumes "
+                "TCP"
+            )
 
         authn = None
         if http:
-            authn = authenticate(applicable_request_authns(self.cluster, dst_w),
-                                 request.jwt_claims, request.jwt_invalid)
+            authn = authenticate(
+                applicable_request_authns(self.cluster, dst_w),
+                request.jwt_claims,
+                request.jwt_invalid,
+            )
             if authn.rejected:
-                return MeshVerdict(result.mtls, "deny", policies + [p.id for p in authn.policies],
-                                   f"{result.reason}; {authn.reason}", definite, protocol,
-                                   tuple(notes), client, server)
+                return MeshVerdict(
+                    result.mtls,
+                    "deny",
+                    policies + [p.id for p in authn.policies],
+                    f"{result.reason}; {authn.reason}",
+                    definite,
+                    protocol,
+                    tuple(notes),
+                    client,
+                    server,
+                )
         if src_ip is None and src_w is not None and src_w.pod_ips:
             src_ip = src_w.pod_ips[0]
         ctx = RequestContext(
-            principal=principal(self.cluster, src_w) if result.identity and src_w else None,
+            principal=principal(self.cluster, src_w)
+            if result.identity and src_w
+            else None,
             namespace=src_w.namespace if result.identity and src_w else None,
             source_ip=src_ip,
             destination_ip=dst_w.pod_ips[0] if dst_w.pod_ips else None,

@@ -30,7 +30,9 @@ class Outcome:
     trap: bool = False
 
 
-def outcome(client: ClientTLS, dst_plane: Dataplane, server: PeerMode | None) -> Outcome:
+def outcome(
+    client: ClientTLS, dst_plane: Dataplane, server: PeerMode | None
+) -> Outcome:
     """Combine what the client sends with what the server accepts.
 
     >>> from ztlab.mesh.client import ClientTLS
@@ -48,7 +50,8 @@ def outcome(client: ClientTLS, dst_plane: Dataplane, server: PeerMode | None) ->
         if sends == "istio-mtls":
             return Outcome(
                 "rejected",
-                f"{client.reason}; the destination has no sidecar to terminate Istio mTLS",
+                f"{client.reason}; the destination has no sidecar to terminate Istio "
+                "mTLS",
                 False,
                 definite,
             )
@@ -60,9 +63,18 @@ def outcome(client: ClientTLS, dst_plane: Dataplane, server: PeerMode | None) ->
                 False,
                 False,
             )
-        return Outcome("plaintext", f"{client.reason}; the destination has no proxy", False, definite)
+        return Outcome(
+            "plaintext",
+            f"{client.reason}; the destination has no proxy",
+            False,
+            definite,
+        )
 
-    if dst_plane.mode == "ambient" and client.source != "ambient" and sends == "istio-mtls":
+    if (
+        dst_plane.mode == "ambient"
+        and client.source != "ambient"
+        and sends == "istio-mtls"
+    ):
         definite = False
 
     mode = server.mode
@@ -94,4 +106,6 @@ def outcome(client: ClientTLS, dst_plane: Dataplane, server: PeerMode | None) ->
             False,
             False,
         )
-    return Outcome("plaintext", f"{client.reason}; {where} accepts plaintext", False, definite)
+    return Outcome(
+        "plaintext", f"{client.reason}; {where} accepts plaintext", False, definite
+    )

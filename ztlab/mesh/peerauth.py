@@ -51,7 +51,9 @@ def mode_of(spec_mtls: object) -> str:
 
 def oldest_first(policies: Iterable[IstioResource]) -> list[IstioResource]:
     """Policies ordered as Istio ranks equals: oldest creationTimestamp, then name."""
-    return sorted(policies, key=lambda p: (p.creation_timestamp or "", p.namespace, p.name))
+    return sorted(
+        policies, key=lambda p: (p.creation_timestamp or "", p.namespace, p.name)
+    )
 
 
 def _has_selector(policy: IstioResource) -> bool:
@@ -139,7 +141,9 @@ class PeerAuthIndex:
 
         This is what auto mTLS on the client side can see of a destination.
         """
-        mode = PeerMode("PERMISSIVE", "default", None, "no PeerAuthentication: PERMISSIVE")
+        mode = PeerMode(
+            "PERMISSIVE", "default", None, "no PeerAuthentication: PERMISSIVE"
+        )
         for scope, pick in (
             ("mesh", self.mesh_policy()),
             ("namespace", self.namespace_policy(namespace)),
@@ -182,4 +186,6 @@ def _apply(parent: PeerMode, scope: str, pick: _Pick) -> PeerMode:
             f"{pick.winner.id} ({scope}) is UNSET and inherits: {parent.reason}",
             definite,
         )
-    return PeerMode(mode, scope, pick.winner, f"{pick.winner.id} ({scope}) sets {mode}", definite)
+    return PeerMode(
+        mode, scope, pick.winner, f"{pick.winner.id} ({scope}) sets {mode}", definite
+    )

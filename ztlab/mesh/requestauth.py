@@ -49,7 +49,9 @@ def _selects(policy: IstioResource, workload: Workload, root: str) -> bool:
     )
 
 
-def applicable_request_authns(cluster: Cluster, workload: Workload) -> list[IstioResource]:
+def applicable_request_authns(
+    cluster: Cluster, workload: Workload
+) -> list[IstioResource]:
     """RequestAuthentications that apply to a workload's sidecar."""
     return [
         p
@@ -93,16 +95,24 @@ def authenticate(
         for r in (p.spec.get("jwtRules") or ())
         if isinstance(r, Mapping)
     ]
-    used = tuple(dict.fromkeys(p for p, _ in rules))
+    used = tuple({id(p): p for p, _ in rules}.values())
     has_token = invalid or claims is not None
     if not rules:
         if has_token:
-            return Authn("unchecked", "no RequestAuthentication applies: the token is not validated and gives no request principal")
+            return Authn(
+                "unchecked",
+                "no RequestAuthentication applies: the token is not validated and "
+                "gives no request principal",
+            )
         return Authn("missing", "no token")
     if not has_token:
-        return Authn("missing", "no token: allowed without request principal", policies=used)
+        return Authn(
+            "missing", "no token: allowed without request principal", policies=used
+        )
     if invalid:
-        return Authn("invalid", "the token is invalid: rejected with 401", policies=used)
+        return Authn(
+            "invalid", "the token is invalid: rejected with 401", policies=used
+        )
 
     assert claims is not None
     issuer = claims.get("iss")
@@ -113,7 +123,8 @@ def authenticate(
         if wanted and not set(wanted) & set(_audiences(claims)):
             return Authn(
                 "invalid",
-                f"token audience {_audiences(claims)} is not among {wanted} of {policy.id}: rejected with 401",
+                f"token audience {_audiences(claims)} is not among {wanted} of "
+                f"{policy.id}: rejected with 401",
                 policies=(policy,),
             )
         principal = f"{issuer}/{claims.get('sub', '')}"

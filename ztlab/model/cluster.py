@@ -30,7 +30,9 @@ class Cluster:
     """A loaded cluster. Immutable: a what-if is a new Cluster (see ``replace``).
 
     Mappings are keyed by ``namespace/name`` (namespaces by name). Engines cache
-    their work per Cluster object, so repeated queries are cheap.
+    their work per Cluster object, so repeated queries are cheap. ``pod_cidrs``
+    are the ranges pod IPs come from, when the user knows them: they make
+    ipBlock verdicts definite for pods whose own IPs are unknown.
     """
 
     namespaces: Mapping[str, Namespace] = field(default_factory=dict)
@@ -42,6 +44,7 @@ class Cluster:
     report: LoadReport = field(default_factory=LoadReport)
     trust_domain: str = "cluster.local"
     root_namespace: str = "istio-system"
+    pod_cidrs: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def replace(self, **changes: Any) -> Cluster:
@@ -110,7 +113,9 @@ class Cluster:
         found = self.service_accounts.get(key)
         if found is not None:
             return found
-        return ServiceAccount(workload.namespace, workload.service_account, inferred=True)
+        return ServiceAccount(
+            workload.namespace, workload.service_account, inferred=True
+        )
 
     def summary(self) -> dict[str, Any]:
         """Counts of what the cluster holds, for reports."""

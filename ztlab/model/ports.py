@@ -80,11 +80,14 @@ class PortSet:
 
     @classmethod
     def empty(cls) -> PortSet:
-        return cls()
+        return _EMPTY
 
     @classmethod
     def all(cls, protocols: Iterable[str] = PROTOCOLS) -> PortSet:
         """Every port of the given protocols (all three by default)."""
+        protocols = tuple(protocols)
+        if protocols == PROTOCOLS:
+            return _ALL
         return cls._from_map({p: ((MIN_PORT, MAX_PORT),) for p in protocols})
 
     @classmethod
@@ -124,6 +127,10 @@ class PortSet:
         return any(a <= lo and hi <= b for a, b in self.ranges(protocol))
 
     def __or__(self, other: PortSet) -> PortSet:
+        if not other.by_protocol or self.by_protocol == other.by_protocol:
+            return self
+        if not self.by_protocol:
+            return other
         mine, theirs = self.as_dict(), other.as_dict()
         return PortSet._from_map(
             {
@@ -133,12 +140,22 @@ class PortSet:
         )
 
     def __and__(self, other: PortSet) -> PortSet:
+        if self.by_protocol == other.by_protocol or other is _ALL:
+            return self
+        if self is _ALL:
+            return other
+        if not self.by_protocol or not other.by_protocol:
+            return _EMPTY
         mine, theirs = self.as_dict(), other.as_dict()
         return PortSet._from_map(
             {p: _intersect(mine[p], theirs[p]) for p in set(mine) & set(theirs)}
         )
 
     def __sub__(self, other: PortSet) -> PortSet:
+        if not other.by_protocol or not self.by_protocol:
+            return self
+        if self.by_protocol == other.by_protocol:
+            return _EMPTY
         theirs = other.as_dict()
         return PortSet._from_map(
             {p: _subtract(r, theirs.get(p, ())) for p, r in self.by_protocol}
@@ -171,3 +188,7 @@ class PortSet:
             text = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
             parts.append(f"{protocol} {text}")
         return ", ".join(parts)
+
+
+_EMPTY = PortSet()
+_ALL = PortSet._from_map({p: ((MIN_PORT, MAX_PORT),) for p in PROTOCOLS})

@@ -26,7 +26,9 @@ class LoadIssue:
     hint: str | None = None
 
     def __str__(self) -> str:
-        return str(LoadError(self.message, self.where, field=self.field, hint=self.hint))
+        return str(
+            LoadError(self.message, self.where, field=self.field, hint=self.hint)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         where = self.where

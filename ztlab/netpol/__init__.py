@@ -48,8 +48,12 @@ def flows(
     engine = engine_of(cluster)
     classes = engine.index.classes
     hostnet = engine.index.host_network
+    conn = engine.connectivity()
     out: list[Flow] = []
-    for s, d, sure, possible, policies in engine.class_flows():
+    for s, d, r in zip(
+        conn.src.tolist(), conn.dst.tolist(), conn.result.tolist(), strict=True
+    ):
+        sure, possible, policies = conn.results[r]
         definite = possible.is_empty() and not (hostnet >> s & 1 or hostnet >> d & 1)
         for src in classes[s].members:
             for dst in classes[d].members:
@@ -86,5 +90,3 @@ def connectivity_matrix(cluster: Cluster, protocol: str = "TCP") -> pd.DataFrame
             "all" if ports.is_all(protocol) else str(ports).split(" ", 1)[1]
         )
     return pd.DataFrame.from_dict(cells, orient="index")[keys]
-
-

@@ -9,7 +9,14 @@ from enum import Enum
 from ztlab.errors import QueryError
 from ztlab.model import Cluster, IPBlock, NetworkPolicy, PolicyPeer, Workload
 
-__all__ = ["Match", "External", "Endpoint", "parse_endpoint", "peer_match", "block_match"]
+__all__ = [
+    "Match",
+    "External",
+    "Endpoint",
+    "parse_endpoint",
+    "peer_match",
+    "block_match",
+]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -83,12 +90,24 @@ def block_match(block: IPBlock, network: Network) -> Match:
     return Match.YES
 
 
-def _pod_block_match(block: IPBlock, workload: Workload) -> Match:
-    if not workload.pod_ips:
+def _unknown_ip_match(block: IPBlock, pod_cidrs: list[Network]) -> Match:
+    """Does an ipBlock match a pod whose IP is unknown but inside ``pod_cidrs``?"""
+    if not pod_cidrs:
         return Match.MAYBE
-    results = {
-        block_match(block, ipaddress.ip_network(ip)) for ip in workload.pod_ips
-    }
+    results = {block_match(block, cidr) for cidr in pod_cidrs}
+    if results == {Match.YES}:
+        return Match.YES
+    if results == {Match.NO}:
+        return Match.NO
+    return Match.MAYBE
+
+
+def _pod_block_match(
+    block: IPBlock, workload: Workload, pod_cidrs: list[Network] | None = None
+) -> Match:
+    if not workload.pod_ips:
+        return _unknown_ip_match(block, pod_cidrs or [])
+    results = {block_match(block, ipaddress.ip_network(ip)) for ip in workload.pod_ips}
     if results == {Match.YES}:
         return Match.YES
     if results == {Match.NO}:
@@ -101,13 +120,18 @@ def peer_match(
 ) -> Match:
     """Does one ``from``/``to`` entry of ``policy`` match the other endpoint?
 
-    Limitations: ipBlock against a pod whose IPs are unknown is MAYBE (whether
-    ipBlock applies to pod IPs is implementation-defined).
+    An ipBlock is matched against the pod's IPs when a pod dump gave them;
+    otherwise against the cluster's configured pod CIDRs (``Cluster.pod_cidrs``):
+    a block holding all of them matches, one disjoint from them does not.
+
+    Limitations: with neither pod IPs nor pod CIDRs, ipBlock against a pod is
+    MAYBE: whether ipBlock applies to pod IPs is implementation-defined.
     """
     if peer.ip_block is not None:
         if isinstance(other, External):
             return block_match(peer.ip_block, other.network)
-        return _pod_block_match(peer.ip_block, other)
+        cidrs = [ipaddress.ip_network(c, strict=False) for c in cluster.pod_cidrs]
+        return _pod_block_match(peer.ip_block, other, cidrs)
     if isinstance(other, External):
         return Match.NO
     if peer.namespace_selector is None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from ztlab.model import Cluster, NetworkPolicy, PolicyPeer, PolicyRule, PortSet
 from ztlab.netpol.classes import ClassIndex, WorkloadClass, bits
-from ztlab.netpol.endpoints import Match, _pod_block_match
+from ztlab.netpol.connectivity import Connectivity, compute
+from ztlab.netpol.endpoints import Match, _pod_block_match, _unknown_ip_match
 from ztlab.netpol.ports import rule_ports
 
 __all__ = ["Flow", "Engine", "engine_of"]
@@ -22,8 +24,7 @@ ANY_V4 = ipaddress.ip_network("0.0.0.0/0")
 ANY_V6 = ipaddress.ip_network("::/0")
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
     """An allowed connection from ``src`` to ``dst``.
 
     ``src``/``dst`` are workload keys (``ns/name``) or CIDRs for addresses
@@ -37,7 +38,7 @@ class Flow:
     src: str
     dst: str
     ports: PortSet
-    possible: PortSet = field(default_factory=PortSet.empty)
+    possible: PortSet = PortSet()
     definite: bool = True
     policies: tuple[str, ...] = ()
     src_kind: str = "workload"
@@ -59,6 +60,9 @@ class Engine:
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
+        self.pod_cidrs = [
+            ipaddress.ip_network(c, strict=False) for c in cluster.pod_cidrs
+        ]
         self.index = ClassIndex(cluster)
         n = len(self.index.classes)
         self.ingress_rules: list[list[_Rule]] = [[] for _ in range(n)]
@@ -66,25 +70,34 @@ class Engine:
         self.ingress_policies: list[list[NetworkPolicy]] = [[] for _ in range(n)]
         self.egress_policies: list[list[NetworkPolicy]] = [[] for _ in range(n)]
         self.selected: dict[str, int] = {}
+        self._connectivity: Connectivity | None = None
         self._compile()
 
     def _peer_masks(self, policy: NetworkPolicy, peer: PolicyPeer) -> tuple[int, int]:
         idx = self.index
         if peer.ip_block is not None:
             sure = maybe = 0
-            for c in idx.classes:
-                match = _pod_block_match(peer.ip_block, c.representative)
+            unknown = idx.all & ~idx.with_ips
+            match = _unknown_ip_match(peer.ip_block, self.pod_cidrs)
+            if match is Match.YES:
+                sure |= unknown
+            elif match is Match.MAYBE:
+                maybe |= unknown
+            for i in bits(idx.with_ips):
+                match = _pod_block_match(peer.ip_block, idx.classes[i].representative)
                 if match is Match.YES:
-                    sure |= 1 << c.index
+                    sure |= 1 << i
                 elif match is Match.MAYBE:
-                    maybe |= 1 << c.index
+                    maybe |= 1 << i
             return sure, maybe
         if peer.namespace_selector is None:
             ns = idx.ns_mask.get(policy.namespace, 0)
         else:
             ns = idx.namespace_selector_mask(peer.namespace_selector)
-        pods = idx.all if peer.pod_selector is None else idx.selector_mask(
-            peer.pod_selector
+        pods = (
+            idx.all
+            if peer.pod_selector is None
+            else idx.selector_mask(peer.pod_selector)
         )
         return ns & pods, 0
 
@@ -115,9 +128,12 @@ class Engine:
                     compiled.append(
                         _Rule(policy, rule, sure, maybe & ~sure, blocks, not rule.peers)
                     )
-                rules = self.ingress_rules if direction == "Ingress" else self.egress_rules
+                rules = (
+                    self.ingress_rules if direction == "Ingress" else self.egress_rules
+                )
                 policies = (
-                    self.ingress_policies if direction == "Ingress"
+                    self.ingress_policies
+                    if direction == "Ingress"
                     else self.egress_policies
                 )
                 for i in bits(selected):
@@ -126,95 +142,14 @@ class Engine:
 
     # Pairs of classes
 
+    def connectivity(self) -> Connectivity:
+        """Every class pair with some port allowed, computed once and cached."""
+        if self._connectivity is None:
+            self._connectivity = compute(self)
+        return self._connectivity
+
     def _ports_for(self, rule: _Rule, dst: WorkloadClass | None) -> PortSet:
         return rule_ports(rule.rule.ports, dst.representative if dst else None)
-
-    def class_flows(self) -> list[tuple[int, int, PortSet, PortSet, tuple[str, ...]]]:
-        """(src class, dst class, sure ports, possible ports, policies)."""
-        idx = self.index
-        classes = idx.classes
-        n = len(classes)
-        not_egress_isolated = 0
-        for i in range(n):
-            if not self.egress_policies[i]:
-                not_egress_isolated |= 1 << i
-        # For each destination class, the sources whose egress may admit it.
-        egress_to = [0] * n
-        everywhere = not_egress_isolated
-        by_mask: dict[int, int] = {}
-        for i in range(n):
-            for rule in self.egress_rules[i]:
-                peer = rule.sure | rule.maybe
-                by_mask[peer] = by_mask.get(peer, 0) | (1 << i)
-        for peer, sources in by_mask.items():
-            if peer == idx.all:
-                everywhere |= sources
-                continue
-            for d in bits(peer):
-                egress_to[d] |= sources
-        out = []
-        port_cache: dict[tuple, PortSet] = {}
-        for d in range(n):
-            dst = classes[d]
-            in_rules = self.ingress_rules[d]
-            isolated_in = bool(self.ingress_policies[d])
-            if isolated_in:
-                admits = 0
-                for rule in in_rules:
-                    admits |= rule.sure | rule.maybe
-            else:
-                admits = idx.all
-            candidates = admits & (egress_to[d] | everywhere)
-            for s in bits(candidates):
-                sure_in, maybe_in, pol_in = self._side(
-                    in_rules, s, dst, isolated_in, port_cache, "in"
-                )
-                if maybe_in.is_empty() and sure_in.is_empty():
-                    continue
-                sure_eg, maybe_eg, pol_eg = self._side(
-                    self.egress_rules[s], d, dst, bool(self.egress_policies[s]),
-                    port_cache, "eg",
-                )
-                sure = sure_eg & sure_in
-                upper = (sure_eg | maybe_eg) & (sure_in | maybe_in)
-                if upper.is_empty():
-                    continue
-                out.append((s, d, sure, upper - sure, tuple(dict.fromkeys(pol_eg + pol_in))))
-        return out
-
-    def _side(
-        self,
-        rules: list[_Rule],
-        other: int,
-        dst: WorkloadClass,
-        isolated: bool,
-        cache: dict[tuple, PortSet],
-        tag: str,
-    ) -> tuple[PortSet, PortSet, tuple[str, ...]]:
-        if not isolated:
-            return PortSet.all(), PortSet.empty(), ()
-        bit = 1 << other
-        sure = PortSet.empty()
-        maybe = PortSet.empty()
-        policies: list[str] = []
-        for rule in rules:
-            if rule.sure & bit:
-                ports = self._cached_ports(rule, dst, cache)
-                if not ports.is_empty():
-                    sure = sure | ports
-                    policies.append(rule.policy.key)
-            elif rule.maybe & bit:
-                maybe = maybe | self._cached_ports(rule, dst, cache)
-        return sure, maybe - sure, tuple(dict.fromkeys(policies))
-
-    def _cached_ports(
-        self, rule: _Rule, dst: WorkloadClass, cache: dict[tuple, PortSet]
-    ) -> PortSet:
-        key = (id(rule.rule), dst.index if _has_named(rule) else -1)
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = self._ports_for(rule, dst)
-        return found
 
     # External addresses
 
@@ -245,14 +180,11 @@ class Engine:
             for peer in rule.blocks:
                 assert peer.ip_block is not None
                 cidr = ipaddress.ip_network(peer.ip_block.cidr, strict=False)
-                excepts = [ipaddress.ip_network(e, strict=False)
-                           for e in peer.ip_block.excepts]
+                excepts = [
+                    ipaddress.ip_network(e, strict=False) for e in peer.ip_block.excepts
+                ]
                 out.append((cidr, excepts, ports))
         return out
-
-
-def _has_named(rule: _Rule) -> bool:
-    return any(isinstance(p.port, str) for p in rule.rule.ports)
 
 
 def _atoms(

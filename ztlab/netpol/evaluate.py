@@ -45,13 +45,23 @@ def evaluate_side(
     """
     if isinstance(pod, External):
         return Side(
-            direction, pod.key, (), (), PortSet.all(), PortSet.all(),
+            direction,
+            pod.key,
+            (),
+            (),
+            PortSet.all(),
+            PortSet.all(),
             "external endpoint: no NetworkPolicy applies to it",
         )
     policies = isolating_policies(cluster, pod, direction)
     if not policies:
         return Side(
-            direction, pod.key, (), (), PortSet.all(), PortSet.all(),
+            direction,
+            pod.key,
+            (),
+            (),
+            PortSet.all(),
+            PortSet.all(),
             f"{pod.key} is not isolated for {direction.lower()}: no policy selects "
             f"it with {direction} in policyTypes, so everything is allowed",
         )
@@ -68,15 +78,22 @@ def evaluate_side(
                 near.extend(_near_misses(cluster, policy, direction, rule, other))
                 continue
             if rule_set.is_empty():
-                near.append((1, _port_miss(policy, direction, rule.index, rule.ports,
-                                           destination)))
+                near.append(
+                    (
+                        1,
+                        _port_miss(
+                            policy, direction, rule.index, rule.ports, destination
+                        ),
+                    )
+                )
                 continue
             possible = possible | rule_set
             if match is Match.YES:
                 ports = ports | rule_set
                 allowed.append(
-                    RuleRef(policy.key, direction, rule.index, peer_index,
-                            policy.provenance)
+                    RuleRef(
+                        policy.key, direction, rule.index, peer_index, policy.provenance
+                    )
                 )
     names = tuple(p.key for p in policies)
     shown = ", ".join(names)
@@ -97,8 +114,9 @@ def evaluate_side(
             f"{direction.lower()} rule admits {_describe(other)}"
         )
     closest = min(near)[1] if near and not allowed else None
-    return Side(direction, pod.key, names, tuple(allowed), ports, possible, reason,
-                closest)
+    return Side(
+        direction, pod.key, names, tuple(allowed), ports, possible, reason, closest
+    )
 
 
 def _rule_peers(
@@ -120,7 +138,11 @@ def _rule_peers(
 
 
 def _port_miss(
-    policy: NetworkPolicy, direction: str, index: int, ports: tuple, dst: Workload | None
+    policy: NetworkPolicy,
+    direction: str,
+    index: int,
+    ports: tuple,
+    dst: Workload | None,
 ) -> str:
     names = [p.port for p in ports if isinstance(p.port, str)]
     where = f"{policy.key} {direction.lower()} rule {index + 1}"
@@ -151,8 +173,9 @@ def _near_misses(
         else:
             ns = cluster.namespaces.get(other.namespace)
             labels = ns.labels if ns else {}
-            problems += _selector_gaps(peer.namespace_selector, labels, "namespace "
-                                       + other.namespace)
+            problems += _selector_gaps(
+                peer.namespace_selector, labels, "namespace " + other.namespace
+            )
         if peer.pod_selector is not None:
             problems += _selector_gaps(peer.pod_selector, other.labels, other.key)
         if problems:
@@ -188,7 +211,10 @@ def _resolve_port(
 
 
 def _pair(
-    cluster: Cluster, src: Endpoint, dst: Endpoint, port: int | str | None,
+    cluster: Cluster,
+    src: Endpoint,
+    dst: Endpoint,
+    port: int | str | None,
     protocol: str,
 ) -> Verdict:
     egress = evaluate_side(cluster, "Egress", src, dst, dst)
@@ -207,7 +233,9 @@ def _pair(
         allowed = (protocol, number) in lower
         definite = allowed or (protocol, number) not in upper
     if not missing:
-        failing = [s.reason for s in (egress, ingress) if not _admits(s, protocol, number)]
+        failing = [
+            s.reason for s in (egress, ingress) if not _admits(s, protocol, number)
+        ]
         if allowed or not failing:
             reasons += [egress.reason, ingress.reason]
         else:
@@ -227,9 +255,17 @@ def _pair(
     if not definite and not any("ipBlock" in r or "hostNetwork" in r for r in reasons):
         reasons.append("an ipBlock may match pod IPs, which are unknown here")
     return Verdict(
-        src=src.key, dst=dst.key, protocol=protocol, port=port, allowed=allowed,
-        definite=definite, ports=lower, egress=egress, ingress=ingress,
-        reasons=tuple(reasons), target_ports=(number,) if number else (),
+        src=src.key,
+        dst=dst.key,
+        protocol=protocol,
+        port=port,
+        allowed=allowed,
+        definite=definite,
+        ports=lower,
+        egress=egress,
+        ingress=ingress,
+        reasons=tuple(reasons),
+        target_ports=(number,) if number else (),
     )
 
 
@@ -284,8 +320,12 @@ def can_reach(
 
 
 def _via_service(
-    cluster: Cluster, src: str, service: Service, sources: list[Endpoint],
-    port: int | str | None, protocol: str,
+    cluster: Cluster,
+    src: str,
+    service: Service,
+    sources: list[Endpoint],
+    port: int | str | None,
+    protocol: str,
 ) -> Verdict:
     backends = cluster.backends(service)
     name = f"svc:{service.key}"
@@ -293,9 +333,10 @@ def _via_service(
         entries = [p for p in service.ports if p.protocol == protocol]
     else:
         entries = [
-            p for p in service.ports
-            if p.protocol == protocol and (p.port == port or p.name == port
-                                           or str(p.port) == str(port))
+            p
+            for p in service.ports
+            if p.protocol == protocol
+            and (p.port == port or p.name == port or str(p.port) == str(port))
         ]
     if not entries:
         raise QueryError(
@@ -304,7 +345,15 @@ def _via_service(
         )
     if not backends:
         return Verdict(
-            src, name, protocol, port, False, True, PortSet.empty(), None, None,
+            src,
+            name,
+            protocol,
+            port,
+            False,
+            True,
+            PortSet.empty(),
+            None,
+            None,
             (f"service {service.key} selects no workload",),
         )
     verdicts = []
@@ -314,12 +363,23 @@ def _via_service(
             if isinstance(target, str):
                 resolved = backend.named_port(target, protocol)
                 if resolved is None:
-                    verdicts.append(Verdict(
-                        src, backend.key, protocol, target, False, True,
-                        PortSet.empty(), None, None,
-                        (f"targetPort {target} of {service.key} is not declared by "
-                         f"{backend.key}, so the Service has no endpoint there",),
-                    ))
+                    verdicts.append(
+                        Verdict(
+                            src,
+                            backend.key,
+                            protocol,
+                            target,
+                            False,
+                            True,
+                            PortSet.empty(),
+                            None,
+                            None,
+                            (
+                                f"targetPort {target} of {service.key} is not declared by "
+                                f"{backend.key}, so the Service has no endpoint there",
+                            ),
+                        )
+                    )
                     continue
                 target = resolved
             for s in sources:
@@ -346,6 +406,16 @@ def _combine(
         ports = ports | v.ports
     targets = tuple(sorted({t for v in verdicts for t in v.target_ports}))
     return Verdict(
-        src, dst, protocol, port, allowed_all, definite, ports,
-        verdicts[0].egress, verdicts[0].ingress, reasons, targets, tuple(verdicts),
+        src,
+        dst,
+        protocol,
+        port,
+        allowed_all,
+        definite,
+        ports,
+        verdicts[0].egress,
+        verdicts[0].ingress,
+        reasons,
+        targets,
+        tuple(verdicts),
     )

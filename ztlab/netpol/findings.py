@@ -70,7 +70,8 @@ def _isolation(cluster: Cluster) -> Iterator[Finding]:
                 continue
             if not engine.ingress_policies[c.index]:
                 yield Finding(
-                    "NP001", "high",
+                    "NP001",
+                    "high",
                     f"{w.key} is not isolated for ingress: every pod and address "
                     "may connect to it on every port",
                     (_ref(w),),
@@ -79,7 +80,8 @@ def _isolation(cluster: Cluster) -> Iterator[Finding]:
                 )
             if not engine.egress_policies[c.index]:
                 yield Finding(
-                    "NP002", "medium",
+                    "NP002",
+                    "medium",
                     f"{w.key} is not isolated for egress: it may connect anywhere",
                     (_ref(w),),
                     f"add a NetworkPolicy in {w.namespace} selecting {w.key} with "
@@ -101,12 +103,14 @@ def _default_deny(cluster: Cluster) -> Iterator[Finding]:
             continue
         policies = cluster.policies_in(name)
         missing = [
-            d for d in ("Ingress", "Egress")
+            d
+            for d in ("Ingress", "Egress")
             if not any(_is_default_deny(p, d) for p in policies)
         ]
         if missing:
             yield Finding(
-                "NP003", "medium",
+                "NP003",
+                "medium",
                 f"namespace {name} has no default-deny for {' and '.join(missing)}",
                 (ObjectRef(ns.id, ns.provenance),),
                 f"add a policy in {name} with podSelector: {{}}, policyTypes "
@@ -123,7 +127,8 @@ def _policy_checks(cluster: Cluster) -> Iterator[Finding]:
         ref = _ref(policy)
         if not selected:
             yield Finding(
-                "NP005", "medium",
+                "NP005",
+                "medium",
                 f"{policy.key} selects no pods (podSelector {policy.pod_selector})",
                 (ref,),
                 "fix the podSelector labels to match the intended pods, or delete "
@@ -131,7 +136,8 @@ def _policy_checks(cluster: Cluster) -> Iterator[Finding]:
             )
         if any(w.host_network for w in selected):
             yield Finding(
-                "NP012", "low",
+                "NP012",
+                "low",
                 f"{policy.key} selects hostNetwork pods; whether it applies to them "
                 "depends on the network plugin",
                 (ref,),
@@ -145,11 +151,14 @@ def _policy_checks(cluster: Cluster) -> Iterator[Finding]:
                 yield from _rule_checks(cluster, policy, direction, rule, selected)
 
 
-def _peer_pods(cluster: Cluster, policy: NetworkPolicy, peer: PolicyPeer) -> list[Workload]:
+def _peer_pods(
+    cluster: Cluster, policy: NetworkPolicy, peer: PolicyPeer
+) -> list[Workload]:
     from ztlab.netpol.endpoints import Match, peer_match
 
     return [
-        w for w in cluster.workloads.values()
+        w
+        for w in cluster.workloads.values()
         if peer_match(cluster, policy, peer, w) is Match.YES
     ]
 
@@ -166,22 +175,32 @@ def _rule_checks(
     word = "from" if direction == "Ingress" else "to"
     if not rule.peers:
         yield Finding(
-            "NP004", "high" if not rule.ports else "medium",
+            "NP004",
+            "high" if not rule.ports else "medium",
             f"{where} has no '{word}': it admits every pod and address"
             + ("" if rule.ports else " on every port"),
             (ref,),
             f"list the intended peers under '{word}'",
         )
     destinations: list[Workload] = list(selected) if direction == "Ingress" else []
-    ns_only = [i for i, p in enumerate(rule.peers)
-               if p.namespace_selector is not None and p.pod_selector is None
-               and not p.namespace_selector.is_empty]
-    pod_only = [i for i, p in enumerate(rule.peers)
-                if p.pod_selector is not None and p.namespace_selector is None
-                and p.ip_block is None]
+    ns_only = [
+        i
+        for i, p in enumerate(rule.peers)
+        if p.namespace_selector is not None
+        and p.pod_selector is None
+        and not p.namespace_selector.is_empty
+    ]
+    pod_only = [
+        i
+        for i, p in enumerate(rule.peers)
+        if p.pod_selector is not None
+        and p.namespace_selector is None
+        and p.ip_block is None
+    ]
     if ns_only and pod_only:
         yield Finding(
-            "NP014", "high",
+            "NP014",
+            "high",
             f"{where} lists a namespaceSelector (peer {ns_only[0] + 1}) and a "
             f"podSelector (peer {pod_only[0] + 1}) as separate peers: that admits "
             "every pod of those namespaces OR those pods of "
@@ -196,17 +215,21 @@ def _rule_checks(
             net = ipaddress.ip_network(peer.ip_block.cidr, strict=False)
             if net.prefixlen == 0:
                 yield Finding(
-                    "NP004", "medium",
+                    "NP004",
+                    "medium",
                     f"{label} is ipBlock {peer.ip_block.cidr}: every address",
                     (ref,),
                     "narrow the ipBlock to the addresses really needed",
                 )
             continue
-        if peer.namespace_selector is not None and peer.namespace_selector.is_empty and (
-            peer.pod_selector is None or peer.pod_selector.is_empty
+        if (
+            peer.namespace_selector is not None
+            and peer.namespace_selector.is_empty
+            and (peer.pod_selector is None or peer.pod_selector.is_empty)
         ):
             yield Finding(
-                "NP004", "medium",
+                "NP004",
+                "medium",
                 f"{label} is namespaceSelector: {{}}: every pod in every namespace",
                 (ref,),
                 "name the namespaces with kubernetes.io/metadata.name and the pods "
@@ -222,23 +245,34 @@ def _rule_checks(
     yield from _port_checks(cluster, policy, where, rule, destinations, ref)
 
 
-def _no_match(cluster: Cluster, policy: NetworkPolicy, label: str,
-              peer: PolicyPeer, ref: ObjectRef) -> Finding:
+def _no_match(
+    cluster: Cluster,
+    policy: NetworkPolicy,
+    label: str,
+    peer: PolicyPeer,
+    ref: ObjectRef,
+) -> Finding:
     sel = peer.namespace_selector
     if sel is not None and sel.match_labels:
         for key, value in sel.match_labels.items():
-            if key != NAMESPACE_NAME_LABEL and value in cluster.namespaces and not any(
-                ns.labels.get(key) == value for ns in cluster.namespaces.values()
+            if (
+                key != NAMESPACE_NAME_LABEL
+                and value in cluster.namespaces
+                and not any(
+                    ns.labels.get(key) == value for ns in cluster.namespaces.values()
+                )
             ):
                 return Finding(
-                    "NP006", "high",
+                    "NP006",
+                    "high",
                     f"{label} uses namespace label {key}={value}, which no namespace "
                     f"carries; namespace {value} exists but is not labelled so",
                     (ref,),
                     f"select the namespace by name with {NAMESPACE_NAME_LABEL}: {value}",
                 )
     return Finding(
-        "NP006", "medium",
+        "NP006",
+        "medium",
         f"{label} matches no pod in the cluster",
         (ref,),
         "check the peer's labels against the pods and namespaces it should match",
@@ -257,13 +291,16 @@ def _port_checks(
     for entry in rule.ports:
         if entry.protocol == "SCTP":
             yield Finding(
-                "NP013", "info",
+                "NP013",
+                "info",
                 f"{where} uses SCTP, which not every network plugin enforces",
-                (ref,), "check that your network plugin supports SCTP policies",
+                (ref,),
+                "check that your network plugin supports SCTP policies",
             )
         if entry.end_port is not None:
             yield Finding(
-                "NP011", "low",
+                "NP011",
+                "low",
                 f"{where} uses endPort {entry.port}-{entry.end_port}; plugins that do "
                 "not support endPort treat it as the single port "
                 f"{entry.port}",
@@ -274,11 +311,15 @@ def _port_checks(
             continue
         if isinstance(entry.port, str):
             names = {
-                p.protocol for w in destinations for p in w.ports if p.name == entry.port
+                p.protocol
+                for w in destinations
+                for p in w.ports
+                if p.name == entry.port
             }
             if not names:
                 yield Finding(
-                    "NP009", "medium",
+                    "NP009",
+                    "medium",
                     f"{where} names port {entry.port}, which no destination pod "
                     "declares: it admits nothing",
                     (ref,),
@@ -287,10 +328,12 @@ def _port_checks(
                 )
             elif entry.protocol not in names:
                 yield Finding(
-                    "NP010", "medium",
+                    "NP010",
+                    "medium",
                     f"{where} names port {entry.port} over {entry.protocol}, but the "
                     f"pods declare it over {', '.join(sorted(names))}",
-                    (ref,), f"set protocol: {sorted(names)[0]}",
+                    (ref,),
+                    f"set protocol: {sorted(names)[0]}",
                 )
             continue
         hi = entry.end_port or entry.port
@@ -301,15 +344,18 @@ def _port_checks(
         if hit:
             continue
         other = sorted(
-            proto for proto, num in declared
+            proto
+            for proto, num in declared
             if proto != entry.protocol and entry.port <= num <= hi
         )
         if other:
             yield Finding(
-                "NP010", "medium",
+                "NP010",
+                "medium",
                 f"{where} admits {entry.protocol} {entry.port}, but the pods serve "
                 f"that port over {', '.join(other)}",
-                (ref,), f"set protocol: {other[0]}",
+                (ref,),
+                f"set protocol: {other[0]}",
             )
             continue
         for svc in cluster.services.values():
@@ -324,7 +370,8 @@ def _port_checks(
                     numbers = {backends[0].named_port(target, sp.protocol)}
                     target = f"{target} ({', '.join(str(n) for n in numbers)})"
                 yield Finding(
-                    "NP008", "high",
+                    "NP008",
+                    "high",
                     f"{where} admits port {entry.port}, which is a port of Service "
                     f"{svc.key}; its pods listen on targetPort {target}, so the rule "
                     "admits nothing to them",
@@ -337,7 +384,8 @@ def _port_checks(
 
 def _dns_servers(cluster: Cluster) -> list[Workload]:
     return [
-        w for w in cluster.workloads_in("kube-system")
+        w
+        for w in cluster.workloads_in("kube-system")
         if w.labels.get("k8s-app") in ("kube-dns", "coredns")
     ]
 
@@ -362,13 +410,12 @@ def _dns(cluster: Cluster) -> Iterator[Finding]:
                 missing.append(f"53/{protocol}")
         if not missing:
             continue
-        target = (
-            ", ".join(s.key for s in servers) if servers else "any DNS server"
-        )
+        target = ", ".join(s.key for s in servers) if servers else "any DNS server"
         isolating = tuple(_ref(p) for p in engine.egress_policies[c.index])
         for member in c.members:
             yield Finding(
-                "NP007", "high",
+                "NP007",
+                "high",
                 f"{member.key} is egress-isolated and cannot reach DNS ({target}) on "
                 f"{' and '.join(missing)}",
                 (_ref(member), *isolating),

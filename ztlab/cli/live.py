@@ -1,0 +1,142 @@
+"""Reading a live cluster from the command line: ``--live`` and ``ztlab snapshot``.
+
+Commands that take manifest paths add :func:`live_options` and load through
+:func:`load_from_options`, so ``--live [--context C] [-n NS ...]`` works the
+same everywhere. ztlab only reads from the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ztlab.cli.common import load_cluster
+from ztlab.cli.output import emit, warn
+from ztlab.errors import LoadError
+
+__all__ = ["COMMANDS", "live_options", "load_from_options", "snapshot"]
+
+
+def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --live, --context, --kubeconfig and --namespace/-n to a command.
+
+    The command receives them as ``live``, ``context``, ``kubeconfig`` and
+    ``namespaces`` (a tuple).
+    """
+    command = click.option(
+        "--namespace",
+        "-n",
+        "namespaces",
+        multiple=True,
+        metavar="NS",
+        help="With --live: read only this namespace (repeatable).",
+    )(command)
+    command = click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False, path_type=str),
+        help="With --live: the kubeconfig file (default $KUBECONFIG or "
+        "~/.kube/config).",
+    )(command)
+    command = click.option(
+        "--context", help="With --live: the kubeconfig context (default: current)."
+    )(command)
+    command = click.option(
+        "--live",
+        is_flag=True,
+        help="Read the cluster through the Kubernetes API (read-only) instead of "
+        "files.",
+    )(command)
+    return command
+
+
+def load_from_options(
+    paths: tuple[str, ...],
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
+    strict: bool,
+    default_namespace: str,
+    *,
+    progress: bool = True,
+) -> Any:
+    """The cluster the options name: live when ``live``, else the paths.
+
+    Warnings of a live read (a forbidden kind, a timeout) go to standard error;
+    with ``strict`` they are errors.
+    """
+    if not live:
+        if context or kubeconfig or namespaces:
+            raise click.UsageError(
+                "--context, --kubeconfig and --namespace need --live"
+            )
+        return load_cluster(paths, strict=strict, default_namespace=default_namespace)
+    if paths:
+        raise click.UsageError("give manifest paths or --live, not both")
+    from ztlab.load.live import load_live
+
+    cluster = load_live(
+        context,
+        kubeconfig,
+        namespaces or None,
+        progress=progress,
+        default_namespace=default_namespace,
+        strict=strict,
+    )
+    for issue in cluster.report.warnings:
+        warn(f"warning: {issue}")
+    return cluster
+
+
+@click.command()
+@live_options
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    help="The YAML file to write (- for standard output).",
+)
+@click.option(
+    "--progress/--no-progress", default=True, help="Show a progress bar per kind."
+)
+def snapshot(
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
+    out: str,
+    progress: bool,
+) -> None:
+    """Save what a live cluster holds as a YAML dump for offline work.
+
+    The dump is one `kind: List` per resource kind, as `kubectl get -o yaml`
+    writes it; `ztlab report FILE` and ztlab.load(FILE) read it back. Secrets
+    are never read.
+
+    Example: ztlab snapshot --live --context prod -n shop --out shop.yaml
+    """
+    if not live:
+        raise click.UsageError("snapshot reads a live cluster: add --live")
+    from ztlab.load.live import dump_snapshot, read_live, save_snapshot
+
+    read = read_live(context, kubeconfig, namespaces or None, progress=progress)
+    for issue in read.report.warnings:
+        warn(f"warning: {issue}")
+    if not read.lists:
+        raise LoadError(
+            f"{read.source}: nothing could be read, no snapshot written",
+            hint="check the reader's RBAC rights (see the warnings above)",
+        )
+    if out == "-":
+        emit(dump_snapshot(read), nl=False)
+        return
+    save_snapshot(read, out)
+    emit(
+        f"wrote {read.object_count} objects of {len(read.lists)} kinds from "
+        f"{read.source} to {out}"
+    )
+
+
+COMMANDS = [snapshot]
