@@ -5,7 +5,8 @@ Node ids are readable and stable: ``namespace:shop``, ``workload:shop/web``,
 ``service:shop/web``, ``identity:shop/web-sa``, ``external:0.0.0.0/0``.
 Edge kinds: ``member_of`` (object to its namespace), ``runs_as`` (workload to
 identity), ``backs`` (service to the workloads it selects) and ``flow``
-(allowed connection, with protocol, ports and the allowing policies).
+(allowed connection, with protocol, ports and the allowing policies; where
+the mesh applies, TCP flow edges also carry ``mtls`` and ``authz``).
 """
 
 from __future__ import annotations

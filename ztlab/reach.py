@@ -227,3 +227,45 @@ def _combine(results: list[dict[str, Any]]) -> dict[str, Any] | None:
             )
     first.pop("workload", None)
     return first
+
+
+def flow_mesh(cluster: Cluster, flow: Any) -> dict[int, dict[str, Any]]:
+    """Mesh verdicts of a workload-to-workload flow, per declared TCP port.
+
+    Only the destination's declared container ports inside the flow's allowed
+    TCP ranges are evaluated (undeclared ports have no listener to reach).
+    Empty when the mesh does not apply or the flow touches an external range.
+    """
+    from ztlab.mesh import mesh_applies, mesh_of
+
+    if flow.src_kind != "workload" or flow.dst_kind != "workload":
+        return {}
+    if not cluster.cached("mesh_applies", lambda: mesh_applies(cluster)):
+        return {}
+    mesh = mesh_of(cluster)
+    src = cluster.workloads[flow.src]
+    dst = cluster.workloads[flow.dst]
+    out: dict[int, dict[str, Any]] = {}
+    for p in dst.ports:
+        if p.protocol != "TCP" or ("TCP", p.port) not in flow.ports or p.port in out:
+            continue
+        try:
+            verdict = mesh.evaluate(src, dst, dst_port=p.port)
+        except QueryError:
+            continue
+        out[p.port] = {
+            "mtls": verdict.mtls,
+            "authz": verdict.authz,
+            "definite": verdict.definite,
+        }
+    return out
+
+
+def summarise_mesh(per_port: dict[int, dict[str, Any]], key: str) -> str:
+    """One word for a flow (``mutual``), or the outcome per port when they differ."""
+    values = {v[key] for v in per_port.values()}
+    if not values:
+        return ""
+    if len(values) == 1:
+        return values.pop()
+    return ", ".join(f"{port} {v[key]}" for port, v in sorted(per_port.items()))

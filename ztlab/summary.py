@@ -68,13 +68,24 @@ def cluster_report(cluster: Cluster, *, findings: bool = True) -> dict[str, Any]
 
 
 def _mesh_section(cluster: Cluster) -> dict[str, Any] | None:
-    try:
-        from ztlab import mesh
-    except ImportError:
+    from ztlab.mesh import mesh_applies, mesh_of
+
+    if not mesh_applies(cluster):
         return None
-    summary = getattr(mesh, "mesh_report", None)
-    applies = getattr(mesh, "mesh_applies", None)
-    if summary is None or applies is None or not applies(cluster):
-        return None
-    result: dict[str, Any] = summary(cluster)
-    return result
+    mesh = mesh_of(cluster)
+    rows = []
+    for w in cluster.workloads.values():
+        plane = mesh.dataplane(w)
+        mode = mesh.peer_mode(w) if plane.meshed else None
+        rows.append(
+            {
+                "workload": w.key,
+                "dataplane": plane.mode,
+                "decided by": plane.decided_by or "",
+                "identity": mesh.identity(w) or "",
+                "mtls mode": mode.mode if mode else "",
+                "mtls policy": (mode.policy_id or "") if mode else "",
+                "authorization policies": len(mesh.authorization_policies(w)),
+            }
+        )
+    return {"workloads": rows, "findings_objects": mesh.findings()}

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 import ztlab
-from ztlab.load import documents
 from ztlab.errors import LoadError, Provenance, ZtlabError
+from ztlab.load import documents
 
 # Lines 1-4 and, after the bad document, the last document of every file.
 GOOD_BEFORE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: good-a\n"
@@ -81,7 +81,8 @@ BAD_DOCUMENTS = {
     ),
     "missing apiVersion": (
         "kind: Service\nmetadata:\n  name: x\n",
-        "{f}, document 2 (line 6): field apiVersion: is required. Fix: add apiVersion: v1",
+        "{f}, document 2 (line 6): field apiVersion: is required. "
+        "Fix: add apiVersion: v1",
     ),
     "missing metadata": (
         "apiVersion: v1\nkind: ServiceAccount\n",
@@ -99,25 +100,25 @@ BAD_DOCUMENTS = {
     ),
     "numeric name": (
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: 404\n",
-        '{f}, document 2 (line 9): field metadata.name: must be a string, not the '
+        "{f}, document 2 (line 9): field metadata.name: must be a string, not the "
         'number 404. Fix: quote the value: "404"',
     ),
     "label value 1": (
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bad\n  labels:\n"
         "    tier: 1\n",
-        '{f}, document 2 (line 11): field metadata.labels.tier: must be a string, not '
+        "{f}, document 2 (line 11): field metadata.labels.tier: must be a string, not "
         'the number 1. Fix: quote the value: "1"',
     ),
     "label value yes": (
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bad\n  labels:\n"
         "    public: true\n",
-        '{f}, document 2 (line 11): field metadata.labels.public: must be a string, '
+        "{f}, document 2 (line 11): field metadata.labels.public: must be a string, "
         'not a boolean. Fix: quote the value: "true"',
     ),
     "label value empty": (
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bad\n  labels:\n"
         "    flag:\n",
-        '{f}, document 2 (line 11): field metadata.labels.flag: must be a string, '
+        "{f}, document 2 (line 11): field metadata.labels.flag: must be a string, "
         'not null. Fix: write "" for an empty value',
     ),
     "label value a mapping": (
@@ -127,8 +128,7 @@ BAD_DOCUMENTS = {
         "not a mapping. Fix: write metadata.labels.team as one string",
     ),
     "labels a list": (
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bad\n  labels:\n"
-        "  - app\n",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bad\n  labels:\n  - app\n",
         "{f}, document 2 (line 11): field metadata.labels: must be a mapping, "
         "not a list. Fix: write metadata.labels as a mapping",
     ),
@@ -317,18 +317,27 @@ def test_the_c_loader_is_used_when_present() -> None:
 
 
 def test_unclosed_quote_at_the_end_of_the_file(tmp_path: Path) -> None:
-    text = GOOD_BEFORE + "---\n" + "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: 'oops\n"
+    text = (
+        GOOD_BEFORE
+        + "---\n"
+        + "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: 'oops\n"
+    )
     path = write(tmp_path, text)
     cluster = ztlab.load(path)
     (issue,) = cluster.report.issues
     assert issue.where == Provenance(str(path), 2, line=9)
     assert str(issue).startswith(f"{path}, document 2 (line 9): invalid YAML: ")
-    assert str(issue).endswith(f"(while scanning a quoted scalar that starts at line 9). {YAML_FIX}")
+    assert str(issue).endswith(
+        f"(while scanning a quoted scalar that starts at line 9). {YAML_FIX}"
+    )
     assert list(cluster.namespaces) == ["good-a"]
 
 
 def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
-    bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: !!python/object/apply:os.system [echo hi]\n"
+    bad = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+        "data: !!python/object/apply:os.system [echo hi]\n"
+    )
     path = write(tmp_path, sandwich(bad))
     cluster = ztlab.load(path)
     (issue,) = cluster.report.issues
@@ -341,12 +350,13 @@ def test_unsafe_tags_are_refused(tmp_path: Path) -> None:
 
 def test_broken_secret_does_not_echo_its_data(tmp_path: Path) -> None:
     value = "hunter2-TOP-SECRET"
+    head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
     secrets = [
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: '{value}\n",
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: {value}: x\n",
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: *{value}\n",
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: !{value} x\n",
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: {{{value}\n",
+        head + f"stringData:\n  password: '{value}\n",  # unclosed quote
+        head + f"data:\n  password: {value}: x\n",  # mapping in a plain scalar
+        head + f"data:\n  password: *{value}\n",  # undefined alias
+        head + f"data:\n  password: !{value} x\n",  # unknown tag
+        head + f"data:\n  password: {{{value}\n",  # unclosed flow mapping
     ]
     for loader in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         documents._Loader = loader
@@ -378,7 +388,9 @@ def test_non_utf8_bytes_name_the_offset(tmp_path: Path) -> None:
     )
 
 
-def test_non_utf8_offset_counts_multibyte_characters_and_the_bom(tmp_path: Path) -> None:
+def test_non_utf8_offset_counts_multibyte_characters_and_the_bom(
+    tmp_path: Path,
+) -> None:
     head = "# café ☕\n" + GOOD_BEFORE + "---\n"
     data = b"\xef\xbb\xbf" + head.encode() + b"kind: \xff\n"
     offset = 3 + len(head.encode())
@@ -392,7 +404,9 @@ def test_non_utf8_offset_counts_multibyte_characters_and_the_bom(tmp_path: Path)
 
 
 def test_non_utf8_json(tmp_path: Path) -> None:
-    path = write(tmp_path, b'{"kind": "Namespace", "metadata": {"name": "\xff"}}', "x.json")
+    path = write(
+        tmp_path, b'{"kind": "Namespace", "metadata": {"name": "\xff"}}', "x.json"
+    )
     with pytest.raises(LoadError) as raised:
         ztlab.load(path)
     assert str(raised.value) == (
@@ -402,7 +416,9 @@ def test_non_utf8_json(tmp_path: Path) -> None:
 
 
 def test_invalid_json(tmp_path: Path) -> None:
-    path = write(tmp_path, '{\n  "kind": "Namespace",\n  "metadata": {"name": }\n}\n', "x.json")
+    path = write(
+        tmp_path, '{\n  "kind": "Namespace",\n  "metadata": {"name": }\n}\n', "x.json"
+    )
     good = write(tmp_path, GOOD_BEFORE, "good.yaml")
     cluster = ztlab.load(path, good)
     assert issues_of(cluster) == [
@@ -427,13 +443,17 @@ def test_empty_file(tmp_path: Path, content: bytes) -> None:
     empty = write(tmp_path, content, "empty.yaml")
     good = write(tmp_path, GOOD_BEFORE, "good.yaml")
     cluster = ztlab.load(empty, good)
-    assert issues_of(cluster) == [f"{empty}: file is empty. Fix: remove it or add manifests"]
+    assert issues_of(cluster) == [
+        f"{empty}: file is empty. Fix: remove it or add manifests"
+    ]
     assert cluster.report.issues[0].severity == "warning"
     assert cluster.report.skipped["empty file"] == 1
     assert list(cluster.namespaces) == ["good-a"]
     with pytest.raises(LoadError) as raised:
         ztlab.load(empty, good, strict=True)
-    assert str(raised.value) == f"{empty}: file is empty. Fix: remove it or add manifests"
+    assert (
+        str(raised.value) == f"{empty}: file is empty. Fix: remove it or add manifests"
+    )
 
 
 def test_file_of_comments_only(tmp_path: Path) -> None:
@@ -478,7 +498,10 @@ def test_file_over_the_size_cap(tmp_path: Path) -> None:
     )
     assert issues_of(cluster) == [expected]
     assert list(cluster.namespaces) == ["good-a"]
-    assert sorted(ztlab.load(big, good, max_bytes=size).namespaces) == ["good-a", "good-b"]
+    assert sorted(ztlab.load(big, good, max_bytes=size).namespaces) == [
+        "good-a",
+        "good-b",
+    ]
     with pytest.raises(LoadError) as raised:
         ztlab.load(big, good, max_bytes=100, strict=True)
     assert str(raised.value) == expected
@@ -502,7 +525,11 @@ def billion_laughs(levels: int = 10) -> str:
     for i in range(1, levels):
         refs = ",".join([f"*a{i - 1}"] * 10)
         lines.append(f"  a{i}: &a{i} [{refs}]")
-    return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n" + "\n".join(lines) + "\n"
+    return (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\ndata:\n"
+        + "\n".join(lines)
+        + "\n"
+    )
 
 
 def test_alias_bomb_is_refused_fast_and_small(tmp_path: Path) -> None:
@@ -541,8 +568,9 @@ def test_small_aliases_are_fine(tmp_path: Path) -> None:
 
 
 def test_duplicate_resource_is_reported_and_the_last_wins(tmp_path: Path) -> None:
-    first = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  labels: {v: '1'}\n"
-    second = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  labels: {v: '2'}\n"
+    head = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n"
+    first = head + "  labels: {v: '1'}\n"
+    second = head + "  labels: {v: '2'}\n"
     path = write(tmp_path, sandwich(first + "---\n" + second))
     expected = (
         f"{path}, document 3 (line 12): duplicate ServiceAccount default/sa; this one "

@@ -27,7 +27,9 @@ SAMPLE_DOCS = [
     for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
     if doc
 ]
-SAMPLE_TEXTS = [path.read_text(encoding="utf-8") for path in sorted(SAMPLE.glob("*.yaml"))]
+SAMPLE_TEXTS = [
+    path.read_text(encoding="utf-8") for path in sorted(SAMPLE.glob("*.yaml"))
+]
 
 # ZTLAB_FUZZ_EXAMPLES=5000 for a long hunt; the suite keeps it short.
 FUZZ = settings(
@@ -37,25 +39,88 @@ FUZZ = settings(
 )
 
 KINDS = [
-    "Namespace", "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-    "ReplicationController", "Job", "CronJob", "Service", "ServiceAccount",
-    "NetworkPolicy", "PeerAuthentication", "AuthorizationPolicy",
-    "RequestAuthentication", "DestinationRule", "Secret", "List", "PodList",
+    "Namespace",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Service",
+    "ServiceAccount",
+    "NetworkPolicy",
+    "PeerAuthentication",
+    "AuthorizationPolicy",
+    "RequestAuthentication",
+    "DestinationRule",
+    "Secret",
+    "List",
+    "PodList",
     "ConfigMap",
 ]
 API_VERSIONS = [
-    "v1", "apps/v1", "batch/v1", "networking.k8s.io/v1", "security.istio.io/v1",
-    "security.istio.io/v1beta1", "networking.istio.io/v1alpha3", "bogus/v9",
+    "v1",
+    "apps/v1",
+    "batch/v1",
+    "networking.k8s.io/v1",
+    "security.istio.io/v1",
+    "security.istio.io/v1beta1",
+    "networking.istio.io/v1alpha3",
+    "bogus/v9",
 ]
 KEYS = [
-    "apiVersion", "kind", "metadata", "name", "namespace", "labels", "annotations",
-    "spec", "template", "jobTemplate", "containers", "ports", "containerPort",
-    "port", "targetPort", "protocol", "selector", "matchLabels", "matchExpressions",
-    "key", "operator", "values", "podSelector", "namespaceSelector", "ingress",
-    "egress", "from", "to", "ipBlock", "cidr", "except", "endPort", "policyTypes",
-    "items", "status", "podIP", "podIPs", "ip", "ownerReferences", "serviceAccountName",
-    "hostNetwork", "env", "valueFrom", "host", "mtls", "mode", "rules", "replicas",
-    "creationTimestamp", "initContainers",
+    "apiVersion",
+    "kind",
+    "metadata",
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "spec",
+    "template",
+    "jobTemplate",
+    "containers",
+    "ports",
+    "containerPort",
+    "port",
+    "targetPort",
+    "protocol",
+    "selector",
+    "matchLabels",
+    "matchExpressions",
+    "key",
+    "operator",
+    "values",
+    "podSelector",
+    "namespaceSelector",
+    "ingress",
+    "egress",
+    "from",
+    "to",
+    "ipBlock",
+    "cidr",
+    "except",
+    "endPort",
+    "policyTypes",
+    "items",
+    "status",
+    "podIP",
+    "podIPs",
+    "ip",
+    "ownerReferences",
+    "serviceAccountName",
+    "hostNetwork",
+    "env",
+    "valueFrom",
+    "host",
+    "mtls",
+    "mode",
+    "rules",
+    "replicas",
+    "creationTimestamp",
+    "initContainers",
 ]
 
 
@@ -77,8 +142,22 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(KINDS + API_VERSIONS + ["", "TCP", "UDP", "In", "NotIn", "Exists",
-                                            "10.0.0.0/8", "10.0.0.1", "http", "80"]),
+    st.sampled_from(
+        KINDS
+        + API_VERSIONS
+        + [
+            "",
+            "TCP",
+            "UDP",
+            "In",
+            "NotIn",
+            "Exists",
+            "10.0.0.0/8",
+            "10.0.0.1",
+            "http",
+            "80",
+        ]
+    ),
     st.text(max_size=12),
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(max_size=6), st.integers(0, 3))
@@ -102,9 +181,17 @@ def objects(draw: st.DrawFn) -> Any:
         obj["apiVersion"] = draw(st.sampled_from(API_VERSIONS))
     if draw(st.booleans()):
         obj["metadata"] = draw(
-            st.one_of(nested, st.fixed_dictionaries({"name": scalars}, optional={
-                "namespace": scalars, "labels": nested, "ownerReferences": nested,
-            }))
+            st.one_of(
+                nested,
+                st.fixed_dictionaries(
+                    {"name": scalars},
+                    optional={
+                        "namespace": scalars,
+                        "labels": nested,
+                        "ownerReferences": nested,
+                    },
+                ),
+            )
         )
     if draw(st.booleans()):
         obj["spec"] = draw(nested)
@@ -118,7 +205,10 @@ def test_random_bytes(data: bytes) -> None:
 
 
 @FUZZ
-@given(st.binary(max_size=200), st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b""]))
+@given(
+    st.binary(max_size=200),
+    st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b""]),
+)
 def test_random_bytes_after_a_byte_order_mark(data: bytes, bom: bytes) -> None:
     assert_loads_or_ztlab_error(bom + data)
 
@@ -132,9 +222,38 @@ def test_random_bytes_as_json(data: bytes) -> None:
 yamlish = st.lists(
     st.one_of(
         st.sampled_from(
-            ["\n", "---\n", "...\n", "- ", ": ", "  ", "{", "}", "[", "]", ",", "&a ",
-             "*a", "&b ", "*b", "!!str ", "!!binary ", "!foo ", "|\n", ">-\n", "'", '"',
-             "# Source: x\n", "%YAML 1.1\n", "? ", "\t", "\r\n", "\\", "\ufeff", "<<: *a\n"]
+            [
+                "\n",
+                "---\n",
+                "...\n",
+                "- ",
+                ": ",
+                "  ",
+                "{",
+                "}",
+                "[",
+                "]",
+                ",",
+                "&a ",
+                "*a",
+                "&b ",
+                "*b",
+                "!!str ",
+                "!!binary ",
+                "!foo ",
+                "|\n",
+                ">-\n",
+                "'",
+                '"',
+                "# Source: x\n",
+                "%YAML 1.1\n",
+                "? ",
+                "\t",
+                "\r\n",
+                "\\",
+                "\ufeff",
+                "<<: *a\n",
+            ]
         ),
         st.sampled_from(KEYS + KINDS + API_VERSIONS),
         st.text(max_size=4),
@@ -157,7 +276,9 @@ def test_random_structures_dumped_to_yaml(docs: list[Any]) -> None:
 
 
 @FUZZ
-@given(st.lists(objects(), max_size=4), st.sampled_from(["List", "PodList", "ServiceList"]))
+@given(
+    st.lists(objects(), max_size=4), st.sampled_from(["List", "PodList", "ServiceList"])
+)
 def test_random_lists_as_json(items: list[Any], kind: str) -> None:
     try:
         text = json.dumps({"apiVersion": "v1", "kind": kind, "items": items})
@@ -243,6 +364,10 @@ def test_byte_mutated_sample_files(data: bytes) -> None:
 
 def test_mutation_helper_really_changes_documents() -> None:
     doc = {"a": {"b": [1, 2]}}
-    assert _mutate(json.loads(json.dumps(doc)), ("a", "b", 0), "delete", None) == {"a": {"b": [2]}}
-    assert _mutate(json.loads(json.dumps(doc)), ("a", "b"), "stringify", None) == {"a": {"b": "[1, 2]"}}
+    assert _mutate(json.loads(json.dumps(doc)), ("a", "b", 0), "delete", None) == {
+        "a": {"b": [2]}
+    }
+    assert _mutate(json.loads(json.dumps(doc)), ("a", "b"), "stringify", None) == {
+        "a": {"b": "[1, 2]"}
+    }
     assert len(SAMPLE_DOCS) > 40

@@ -146,9 +146,7 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", _Stdin((NS_SHOP + "---\n" + DEPLOYMENT).encode()))
     cluster = ztlab.load("-")
     assert sorted(cluster.namespaces) == ["shop"]
-    assert cluster.workloads["shop/web"].provenance == Provenance(
-        "<stdin>", 2, line=8
-    )
+    assert cluster.workloads["shop/web"].provenance == Provenance("<stdin>", 2, line=8)
     assert cluster.report.files == ["<stdin>"]
 
 
@@ -166,7 +164,9 @@ def test_multi_document_yaml_with_markers_comments_and_document_ends(
         "# a comment-only document follows\n"
         "---\n" + ns("a") + "...\n"  # explicit document end
         "---\n"
-        "--- " + "\n" + ns("b")  # empty document, then a marker with a blank
+        "--- "
+        + "\n"
+        + ns("b")  # empty document, then a marker with a blank
         + "---\n"
         + ns("c")
     )
@@ -223,7 +223,7 @@ def test_kubectl_yaml_list_points_at_items(tmp_path: Path) -> None:
         "apiVersion: v1\nitems:\n"
         + textwrap.indent(NS_SHOP, "  ").replace("  apiVersion", "- apiVersion", 1)
         + textwrap.indent(DEPLOYMENT, "  ").replace("  apiVersion", "- apiVersion", 1)
-        + "kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+        + 'kind: List\nmetadata:\n  resourceVersion: ""\n'
     )
     cluster = load_text(tmp_path, text)
     assert cluster.namespaces["shop"].provenance == Provenance(
@@ -252,7 +252,11 @@ def test_typed_lists_without_kind_or_api_version_on_items(tmp_path: Path) -> Non
     }
     deployment = yaml.safe_load(DEPLOYMENT)
     del deployment["kind"], deployment["apiVersion"]
-    deploy_list = {"apiVersion": "apps/v1", "kind": "DeploymentList", "items": [deployment]}
+    deploy_list = {
+        "apiVersion": "apps/v1",
+        "kind": "DeploymentList",
+        "items": [deployment],
+    }
     write(tmp_path, "pods.json", json.dumps(pod_list))
     write(tmp_path, "deploys.yaml", yaml.safe_dump(deploy_list))
     cluster = ztlab.load(tmp_path)
@@ -443,11 +447,15 @@ def test_kustomize_build_output(tmp_path: Path) -> None:
     }
     assert cluster.namespaces["prod-shop"].inferred is False
     assert cluster.identity(cart) is cluster.service_accounts["prod-shop/prod-cart"]
-    assert cluster.network_policies["prod-shop/prod-cart-ingress"].provenance.document == 5
+    assert (
+        cluster.network_policies["prod-shop/prod-cart-ingress"].provenance.document == 5
+    )
 
 
 def test_utf8_with_byte_order_mark(tmp_path: Path) -> None:
-    path = write(tmp_path, "bom.yaml", b"\xef\xbb\xbf" + (NS_SHOP + "---\n" + ns("b")).encode())
+    path = write(
+        tmp_path, "bom.yaml", b"\xef\xbb\xbf" + (NS_SHOP + "---\n" + ns("b")).encode()
+    )
     cluster = ztlab.load(path)
     assert sorted(cluster.namespaces) == ["b", "shop"]
     assert cluster.namespaces["shop"].labels["team"] == "web"
@@ -491,7 +499,9 @@ def test_build_cluster_from_plain_documents() -> None:
 def _pod_spec(sa: str = "default", port: int = 80) -> dict[str, Any]:
     return {
         "serviceAccountName": sa,
-        "containers": [{"name": "main", "image": "img", "ports": [{"containerPort": port}]}],
+        "containers": [
+            {"name": "main", "image": "img", "ports": [{"containerPort": port}]}
+        ],
     }
 
 
@@ -499,8 +509,14 @@ def _template(app: str, sa: str = "default", port: int = 80) -> dict[str, Any]:
     return {"metadata": {"labels": {"app": app}}, "spec": _pod_spec(sa, port)}
 
 
-def _obj(api: str, kind: str, name: str, spec: dict[str, Any] | None = None,
-         namespace: str | None = "lab", **extra: Any) -> dict[str, Any]:
+def _obj(
+    api: str,
+    kind: str,
+    name: str,
+    spec: dict[str, Any] | None = None,
+    namespace: str | None = "lab",
+    **extra: Any,
+) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
@@ -519,16 +535,35 @@ def load_objects(tmp_path: Path, *objects: dict[str, Any], **kw: Any):
 @pytest.mark.parametrize(
     ("api", "kind", "spec"),
     [
-        ("apps/v1", "Deployment", {"replicas": 2, "template": _template("w", "sa1", 81)}),
-        ("apps/v1", "StatefulSet", {"replicas": 2, "template": _template("w", "sa1", 81)}),
+        (
+            "apps/v1",
+            "Deployment",
+            {"replicas": 2, "template": _template("w", "sa1", 81)},
+        ),
+        (
+            "apps/v1",
+            "StatefulSet",
+            {"replicas": 2, "template": _template("w", "sa1", 81)},
+        ),
         ("apps/v1", "DaemonSet", {"template": _template("w", "sa1", 81)}),
-        ("apps/v1", "ReplicaSet", {"replicas": 2, "template": _template("w", "sa1", 81)}),
-        ("v1", "ReplicationController", {"replicas": 2, "template": _template("w", "sa1", 81)}),
+        (
+            "apps/v1",
+            "ReplicaSet",
+            {"replicas": 2, "template": _template("w", "sa1", 81)},
+        ),
+        (
+            "v1",
+            "ReplicationController",
+            {"replicas": 2, "template": _template("w", "sa1", 81)},
+        ),
         ("batch/v1", "Job", {"template": _template("w", "sa1", 81)}),
         (
             "batch/v1",
             "CronJob",
-            {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": _template("w", "sa1", 81)}}},
+            {
+                "schedule": "*/5 * * * *",
+                "jobTemplate": {"spec": {"template": _template("w", "sa1", 81)}},
+            },
         ),
     ],
 )
@@ -549,7 +584,10 @@ def test_pod_kind_and_defaults(tmp_path: Path) -> None:
     cluster = load_objects(tmp_path, pod)
     p = cluster.workloads["lab/p"]
     assert (p.kind, p.labels, p.service_account, p.host_network) == (
-        "Pod", {"app": "p"}, "default", True,
+        "Pod",
+        {"app": "p"},
+        "default",
+        True,
     )
     assert p.pod_names == ("p",) and p.pod_ips == ()
 
@@ -562,8 +600,12 @@ def test_legacy_service_account_field(tmp_path: Path) -> None:
 def test_older_api_versions_of_controllers(tmp_path: Path) -> None:
     cluster = load_objects(
         tmp_path,
-        _obj("batch/v1beta1", "CronJob", "c",
-             {"jobTemplate": {"spec": {"template": _template("c")}}}),
+        _obj(
+            "batch/v1beta1",
+            "CronJob",
+            "c",
+            {"jobTemplate": {"spec": {"template": _template("c")}}},
+        ),
         _obj("extensions/v1beta1", "Deployment", "d", {"template": _template("d")}),
     )
     assert sorted(cluster.workloads) == ["lab/c", "lab/d"]
@@ -574,17 +616,33 @@ def test_service_numeric_named_and_default_target_ports_and_no_selector(
 ) -> None:
     cluster = load_objects(
         tmp_path,
-        _obj("v1", "Service", "web", {
-            "selector": {"app": "web"},
-            "ports": [
-                {"name": "http", "port": 80, "targetPort": 8080},
-                {"name": "grpc", "port": 9000, "targetPort": "grpc", "appProtocol": "grpc"},
-                {"name": "dns", "port": 53, "protocol": "UDP"},
-            ],
-        }),
-        _obj("v1", "Service", "external-db", {
-            "type": "ExternalName", "externalName": "db.example.com",
-        }),
+        _obj(
+            "v1",
+            "Service",
+            "web",
+            {
+                "selector": {"app": "web"},
+                "ports": [
+                    {"name": "http", "port": 80, "targetPort": 8080},
+                    {
+                        "name": "grpc",
+                        "port": 9000,
+                        "targetPort": "grpc",
+                        "appProtocol": "grpc",
+                    },
+                    {"name": "dns", "port": 53, "protocol": "UDP"},
+                ],
+            },
+        ),
+        _obj(
+            "v1",
+            "Service",
+            "external-db",
+            {
+                "type": "ExternalName",
+                "externalName": "db.example.com",
+            },
+        ),
         _obj("v1", "Service", "manual", {"ports": [{"port": 5432}]}),
     )
     web = cluster.services["lab/web"]
@@ -609,7 +667,11 @@ def test_service_account(tmp_path: Path) -> None:
         _obj("v1", "ServiceAccount", "plain"),
     )
     robot = cluster.service_accounts["lab/robot"]
-    assert (robot.namespace, robot.name, robot.automount_token) == ("lab", "robot", False)
+    assert (robot.namespace, robot.name, robot.automount_token) == (
+        "lab",
+        "robot",
+        False,
+    )
     assert robot.spiffe_id() == "spiffe://cluster.local/ns/lab/sa/robot"
     assert cluster.service_accounts["lab/plain"].automount_token is None
 
@@ -623,14 +685,24 @@ def test_service_account(tmp_path: Path) -> None:
         ({"podSelector": {}, "egress": [{}]}, {"Ingress", "Egress"}, False),
         ({"podSelector": {}, "egress": []}, {"Ingress", "Egress"}, False),
         ({"podSelector": {}, "policyTypes": ["Egress"]}, {"Egress"}, True),
-        ({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, {"Ingress", "Egress"}, True),
-        ({"podSelector": {}, "egress": [{}], "policyTypes": ["Ingress"]}, {"Ingress"}, True),
+        (
+            {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            {"Ingress", "Egress"},
+            True,
+        ),
+        (
+            {"podSelector": {}, "egress": [{}], "policyTypes": ["Ingress"]},
+            {"Ingress"},
+            True,
+        ),
     ],
 )
 def test_network_policy_effective_policy_types(
     tmp_path: Path, spec: dict[str, Any], types: set[str], explicit: bool
 ) -> None:
-    cluster = load_objects(tmp_path, _obj("networking.k8s.io/v1", "NetworkPolicy", "np", spec))
+    cluster = load_objects(
+        tmp_path, _obj("networking.k8s.io/v1", "NetworkPolicy", "np", spec)
+    )
     policy = cluster.network_policies["lab/np"]
     assert policy.policy_types == frozenset(types)
     assert policy.policy_types_explicit is explicit
@@ -642,13 +714,21 @@ def test_network_policy_rules_are_parsed(tmp_path: Path) -> None:
         "ingress": [
             {
                 "from": [
-                    {"namespaceSelector": {"matchLabels": {"zone": "fe"}},
-                     "podSelector": {"matchExpressions": [
-                         {"key": "role", "operator": "In", "values": ["client"]}]}},
+                    {
+                        "namespaceSelector": {"matchLabels": {"zone": "fe"}},
+                        "podSelector": {
+                            "matchExpressions": [
+                                {"key": "role", "operator": "In", "values": ["client"]}
+                            ]
+                        },
+                    },
                     {"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.1.0/24"]}},
                 ],
-                "ports": [{"port": 5432}, {"port": "metrics", "protocol": "TCP"},
-                          {"port": 32000, "endPort": 32768, "protocol": "UDP"}],
+                "ports": [
+                    {"port": 5432},
+                    {"port": "metrics", "protocol": "TCP"},
+                    {"port": 32000, "endPort": 32768, "protocol": "UDP"},
+                ],
             }
         ],
     }
@@ -663,7 +743,9 @@ def test_network_policy_rules_are_parsed(tmp_path: Path) -> None:
     assert block.ip_block.cidr == "10.0.0.0/16"
     assert block.ip_block.excepts == ("10.0.1.0/24",)
     assert [(p.protocol, p.port, p.end_port) for p in rule.ports] == [
-        ("TCP", 5432, None), ("TCP", "metrics", None), ("UDP", 32000, 32768),
+        ("TCP", 5432, None),
+        ("TCP", "metrics", None),
+        ("UDP", 32000, 32768),
     ]
     assert policy.egress == ()
 
@@ -685,13 +767,20 @@ def test_network_policy_rules_are_parsed(tmp_path: Path) -> None:
 def test_istio_kinds_and_versions(tmp_path: Path, kind: str, api: str) -> None:
     spec: dict[str, Any] = {"selector": {"matchLabels": {"app": "web"}}}
     if kind == "DestinationRule":
-        spec = {"host": "web.lab.svc.cluster.local",
-                "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}}}
+        spec = {
+            "host": "web.lab.svc.cluster.local",
+            "trafficPolicy": {"tls": {"mode": "ISTIO_MUTUAL"}},
+        }
     obj = _obj(api, kind, "r", spec)
     obj["metadata"]["creationTimestamp"] = "2024-03-01T10:00:00Z"
     cluster = load_objects(tmp_path, obj)
     (res,) = cluster.istio
-    assert (res.kind, res.api_version, res.namespace, res.name) == (kind, api, "lab", "r")
+    assert (res.kind, res.api_version, res.namespace, res.name) == (
+        kind,
+        api,
+        "lab",
+        "r",
+    )
     assert res.spec == spec
     assert res.creation_timestamp == "2024-03-01T10:00:00Z"
     if kind == "DestinationRule":
@@ -701,7 +790,9 @@ def test_istio_kinds_and_versions(tmp_path: Path, kind: str, api: str) -> None:
     assert dict(cluster.report.loaded) == {kind: 1}
 
 
-def test_istio_timestamps_and_dates_read_by_yaml_become_api_text(tmp_path: Path) -> None:
+def test_istio_timestamps_and_dates_read_by_yaml_become_api_text(
+    tmp_path: Path,
+) -> None:
     # Unquoted, YAML reads these as a timestamp and a date.
     text = """\
     apiVersion: security.istio.io/v1
@@ -734,13 +825,26 @@ def test_istio_kind_in_another_group_is_not_read(tmp_path: Path) -> None:
 
 
 def _owned(kind: str, name: str) -> list[dict[str, Any]]:
-    return [{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": "u",
-             "controller": True, "blockOwnerDeletion": True}]
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": kind,
+            "name": name,
+            "uid": "u",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
 
 
-def _pod(name: str, labels: dict[str, str], owner: tuple[str, str] | None = None,
-         ip: str | None = None, ips: list[str] | None = None,
-         namespace: str = "lab") -> dict[str, Any]:
+def _pod(
+    name: str,
+    labels: dict[str, str],
+    owner: tuple[str, str] | None = None,
+    ip: str | None = None,
+    ips: list[str] | None = None,
+    namespace: str = "lab",
+) -> dict[str, Any]:
     pod = _obj("v1", "Pod", name, _pod_spec("web-sa", 8080), namespace=namespace)
     pod["metadata"]["labels"] = labels
     if owner:
@@ -754,22 +858,42 @@ def _pod(name: str, labels: dict[str, str], owner: tuple[str, str] | None = None
     return pod
 
 
-WEB_DEPLOYMENT = _obj("apps/v1", "Deployment", "web",
-                      {"replicas": 2, "template": _template("web", "web-sa", 8080)})
-WEB_RS = _obj("apps/v1", "ReplicaSet", "web-7c9d5b", {
-    "replicas": 2,
-    "template": {"metadata": {"labels": {"app": "web", "pod-template-hash": "7c9d5b"}},
-                 "spec": _pod_spec("web-sa", 8080)}})
+WEB_DEPLOYMENT = _obj(
+    "apps/v1",
+    "Deployment",
+    "web",
+    {"replicas": 2, "template": _template("web", "web-sa", 8080)},
+)
+WEB_RS = _obj(
+    "apps/v1",
+    "ReplicaSet",
+    "web-7c9d5b",
+    {
+        "replicas": 2,
+        "template": {
+            "metadata": {"labels": {"app": "web", "pod-template-hash": "7c9d5b"}},
+            "spec": _pod_spec("web-sa", 8080),
+        },
+    },
+)
 WEB_RS["metadata"]["ownerReferences"] = _owned("Deployment", "web")
 HASHED = {"app": "web", "pod-template-hash": "7c9d5b"}
 
 
-def test_deployment_replicaset_and_pods_fold_into_the_deployment(tmp_path: Path) -> None:
+def test_deployment_replicaset_and_pods_fold_into_the_deployment(
+    tmp_path: Path,
+) -> None:
     cluster = load_objects(
-        tmp_path, WEB_DEPLOYMENT, WEB_RS,
+        tmp_path,
+        WEB_DEPLOYMENT,
+        WEB_RS,
         _pod("web-7c9d5b-abcde", HASHED, ("ReplicaSet", "web-7c9d5b"), ip="10.0.0.11"),
-        _pod("web-7c9d5b-fghij", HASHED, ("ReplicaSet", "web-7c9d5b"),
-             ips=["10.0.0.12", "fd00::12"]),
+        _pod(
+            "web-7c9d5b-fghij",
+            HASHED,
+            ("ReplicaSet", "web-7c9d5b"),
+            ips=["10.0.0.12", "fd00::12"],
+        ),
     )
     assert list(cluster.workloads) == ["lab/web"]
     web = cluster.workloads["lab/web"]
@@ -805,7 +929,8 @@ def test_pods_fold_into_deployment_by_pod_template_hash_without_replicaset(
 
 def test_deployment_and_pods_without_replicaset(tmp_path: Path) -> None:
     cluster = load_objects(
-        tmp_path, WEB_DEPLOYMENT,
+        tmp_path,
+        WEB_DEPLOYMENT,
         _pod("web-7c9d5b-abcde", HASHED, ("ReplicaSet", "web-7c9d5b"), ip="10.0.0.11"),
     )
     assert list(cluster.workloads) == ["lab/web"]
@@ -824,35 +949,72 @@ def test_bare_pods_keep_their_name_and_ip(tmp_path: Path) -> None:
     cluster = load_objects(
         tmp_path,
         _pod("debug", {"app": "debug"}, ip="10.0.0.99"),
-        _pod("toolbox", {"app": "tools"}, ip="10.0.0.98", ips=["10.0.0.98", "fd00::98"]),
+        _pod(
+            "toolbox", {"app": "tools"}, ip="10.0.0.98", ips=["10.0.0.98", "fd00::98"]
+        ),
     )
     assert sorted(cluster.workloads) == ["lab/debug", "lab/toolbox"]
     debug = cluster.workloads["lab/debug"]
-    assert (debug.kind, debug.pod_ips, debug.pod_names) == ("Pod", ("10.0.0.99",), ("debug",))
+    assert (debug.kind, debug.pod_ips, debug.pod_names) == (
+        "Pod",
+        ("10.0.0.99",),
+        ("debug",),
+    )
     assert cluster.workloads["lab/toolbox"].pod_ips == ("10.0.0.98", "fd00::98")
 
 
 def test_pod_owned_by_a_node_stays_a_pod(tmp_path: Path) -> None:
     # Static (mirror) pods are owned by their Node, which is not a controller.
-    pod = _pod("etcd-node1", {"component": "etcd"}, ip="192.168.1.10", namespace="kube-system")
+    pod = _pod(
+        "etcd-node1", {"component": "etcd"}, ip="192.168.1.10", namespace="kube-system"
+    )
     pod["metadata"]["ownerReferences"] = [
-        {"apiVersion": "v1", "kind": "Node", "name": "node1", "uid": "n", "controller": True}
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "name": "node1",
+            "uid": "n",
+            "controller": True,
+        }
     ]
     cluster = load_objects(tmp_path, pod)
     assert list(cluster.workloads) == ["kube-system/etcd-node1"]
 
 
 def test_job_owned_by_cronjob_folds_into_the_cronjob(tmp_path: Path) -> None:
-    cron = _obj("batch/v1", "CronJob", "backup",
-                {"schedule": "0 * * * *",
-                 "jobTemplate": {"spec": {"template": _template("backup", "web-sa", 8080)}}})
-    job = _obj("batch/v1", "Job", "backup-28500000", {"template": _template("backup", "web-sa", 8080)})
+    cron = _obj(
+        "batch/v1",
+        "CronJob",
+        "backup",
+        {
+            "schedule": "0 * * * *",
+            "jobTemplate": {"spec": {"template": _template("backup", "web-sa", 8080)}},
+        },
+    )
+    job = _obj(
+        "batch/v1",
+        "Job",
+        "backup-28500000",
+        {"template": _template("backup", "web-sa", 8080)},
+    )
     job["metadata"]["ownerReferences"] = [
-        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "backup", "uid": "c", "controller": True}
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "name": "backup",
+            "uid": "c",
+            "controller": True,
+        }
     ]
     pod = _pod("backup-28500000-x7k2p", {"app": "backup"}, ip="10.0.0.40")
     pod["metadata"]["ownerReferences"] = [
-        {"apiVersion": "batch/v1", "kind": "Job", "name": "backup-28500000", "uid": "j", "controller": True}
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": "backup-28500000",
+            "uid": "j",
+            "controller": True,
+        }
     ]
     cluster = load_objects(tmp_path, cron, job, pod)
     assert list(cluster.workloads) == ["lab/backup"]
@@ -862,38 +1024,66 @@ def test_job_owned_by_cronjob_folds_into_the_cronjob(tmp_path: Path) -> None:
 
 
 def test_statefulset_pods_fold_into_the_statefulset(tmp_path: Path) -> None:
-    sts = _obj("apps/v1", "StatefulSet", "db",
-               {"replicas": 2, "serviceName": "db", "template": _template("db", "web-sa", 8080)})
+    sts = _obj(
+        "apps/v1",
+        "StatefulSet",
+        "db",
+        {
+            "replicas": 2,
+            "serviceName": "db",
+            "template": _template("db", "web-sa", 8080),
+        },
+    )
     pods = [
-        _pod(f"db-{i}", {"app": "db", "controller-revision-hash": "db-6c8f",
-                         "statefulset.kubernetes.io/pod-name": f"db-{i}",
-                         "apps.kubernetes.io/pod-index": str(i)},
-             ("StatefulSet", "db"), ip=f"10.0.1.{i}")
+        _pod(
+            f"db-{i}",
+            {
+                "app": "db",
+                "controller-revision-hash": "db-6c8f",
+                "statefulset.kubernetes.io/pod-name": f"db-{i}",
+                "apps.kubernetes.io/pod-index": str(i),
+            },
+            ("StatefulSet", "db"),
+            ip=f"10.0.1.{i}",
+        )
         for i in range(2)
     ]
     cluster = load_objects(tmp_path, sts, *pods)
     assert list(cluster.workloads) == ["lab/db"]
     db = cluster.workloads["lab/db"]
     assert (db.kind, db.pod_ips, db.pod_names) == (
-        "StatefulSet", ("10.0.1.0", "10.0.1.1"), ("db-0", "db-1"),
+        "StatefulSet",
+        ("10.0.1.0", "10.0.1.1"),
+        ("db-0", "db-1"),
     )
     # Per-pod labels differ from the template only by generated labels.
     assert cluster.report.issues == []
 
 
 def test_statefulset_pods_alone_give_the_statefulset(tmp_path: Path) -> None:
-    pod = _pod("db-0", {"app": "db", "statefulset.kubernetes.io/pod-name": "db-0"},
-               ("StatefulSet", "db"), ip="10.0.1.0")
+    pod = _pod(
+        "db-0",
+        {"app": "db", "statefulset.kubernetes.io/pod-name": "db-0"},
+        ("StatefulSet", "db"),
+        ip="10.0.1.0",
+    )
     cluster = load_objects(tmp_path, pod)
     db = cluster.workloads["lab/db"]
-    assert (db.kind, db.labels, db.pod_ips) == ("StatefulSet", {"app": "db"}, ("10.0.1.0",))
+    assert (db.kind, db.labels, db.pod_ips) == (
+        "StatefulSet",
+        {"app": "db"},
+        ("10.0.1.0",),
+    )
 
 
 def test_observed_sidecar_from_pods(tmp_path: Path) -> None:
     pod = _pod("web-7c9d5b-abcde", HASHED, ("ReplicaSet", "web-7c9d5b"))
     pod["spec"]["containers"].append({"name": "istio-proxy", "image": "proxyv2"})
     assert load_objects(tmp_path, pod).workloads["lab/web"].observed_sidecar is True
-    assert load_objects(tmp_path, WEB_DEPLOYMENT).workloads["lab/web"].observed_sidecar is None
+    assert (
+        load_objects(tmp_path, WEB_DEPLOYMENT).workloads["lab/web"].observed_sidecar
+        is None
+    )
 
 
 # Secrets, unknown kinds, namespaces
@@ -903,13 +1093,22 @@ SECRET_VALUE = "c3VwZXItc2VjcmV0LXBhc3N3b3Jk"  # base64 of super-secret-password
 
 
 def test_secrets_are_counted_never_read(tmp_path: Path) -> None:
-    secret = _obj("v1", "Secret", "db-creds", type="Opaque",
-                  data={"password": SECRET_VALUE}, stringData={"token": "plain-" + SECRET_VALUE})
+    secret = _obj(
+        "v1",
+        "Secret",
+        "db-creds",
+        type="Opaque",
+        data={"password": SECRET_VALUE},
+        stringData={"token": "plain-" + SECRET_VALUE},
+    )
     secret["metadata"]["annotations"] = {
         "kubectl.kubernetes.io/last-applied-configuration": json.dumps(secret["data"])
     }
-    secret_list = {"apiVersion": "v1", "kind": "SecretList",
-                   "items": [{"metadata": {"name": "s2"}, "data": {"k": SECRET_VALUE}}]}
+    secret_list = {
+        "apiVersion": "v1",
+        "kind": "SecretList",
+        "items": [{"metadata": {"name": "s2"}, "data": {"k": SECRET_VALUE}}],
+    }
     cluster = load_objects(tmp_path, secret, secret_list, yaml.safe_load(NS_SHOP))
     assert cluster.report.skipped["Secret (never read)"] == 2
     assert "Secret" not in cluster.report.loaded
@@ -923,8 +1122,11 @@ def test_secret_data_is_dropped_at_read() -> None:
 
     text = yaml.safe_dump(_obj("v1", "Secret", "s", data={"password": SECRET_VALUE}))
     (doc,) = read_text(text, "s.yaml", LoadReport())
-    assert doc.data == {"apiVersion": "v1", "kind": "Secret",
-                        "metadata": {"name": "s", "namespace": "lab"}}
+    assert doc.data == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "lab"},
+    }
     assert SECRET_VALUE not in yaml.serialize(doc.node)
 
 
@@ -951,26 +1153,46 @@ def test_namespaces_declared_inferred_and_labelled(tmp_path: Path) -> None:
         tmp_path,
         declared,
         _obj("v1", "ServiceAccount", "sa", namespace="ops"),
-        _obj("networking.k8s.io/v1", "NetworkPolicy", "deny", {"podSelector": {}},
-             namespace="locked"),
-        _obj("security.istio.io/v1", "PeerAuthentication", "mesh",
-             {"mtls": {"mode": "STRICT"}}, namespace="istio-system"),
+        _obj(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            "deny",
+            {"podSelector": {}},
+            namespace="locked",
+        ),
+        _obj(
+            "security.istio.io/v1",
+            "PeerAuthentication",
+            "mesh",
+            {"mtls": {"mode": "STRICT"}},
+            namespace="istio-system",
+        ),
         _obj("v1", "Service", "svc", {"ports": [{"port": 1}]}, namespace="svc-only"),
         _pod("p", {"app": "p"}, namespace="pods"),
     )
     assert sorted(cluster.namespaces) == [
-        "istio-system", "locked", "ops", "pods", "shop", "svc-only",
+        "istio-system",
+        "locked",
+        "ops",
+        "pods",
+        "shop",
+        "svc-only",
     ]
     for name, namespace in cluster.namespaces.items():
         assert namespace.labels[NAMESPACE_NAME_LABEL] == name
         assert namespace.inferred is (name != "shop")
-    assert cluster.namespaces["shop"].labels == {"team": "web", NAMESPACE_NAME_LABEL: "shop"}
+    assert cluster.namespaces["shop"].labels == {
+        "team": "web",
+        NAMESPACE_NAME_LABEL: "shop",
+    }
 
 
 def test_resources_without_namespace_go_to_default(tmp_path: Path) -> None:
     objects = [
         _obj("v1", "ServiceAccount", "sa", namespace=None),
-        _obj("apps/v1", "Deployment", "d", {"template": _template("d")}, namespace=None),
+        _obj(
+            "apps/v1", "Deployment", "d", {"template": _template("d")}, namespace=None
+        ),
         _obj("v1", "Namespace", "other", namespace=None),
     ]
     cluster = load_objects(tmp_path, *objects)

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from ztlab.cli.common import load_cluster, load_option_group, paths_argument
+from ztlab.cli.common import load_option_group, paths_argument
+from ztlab.cli.live import live_options, load_from_options
 from ztlab.cli.output import emit, emit_json
 from ztlab.cli.tables import markdown_table, text_table
 
@@ -77,12 +78,17 @@ def _ports_text(ranges: list[list[int]]) -> str:
     help="Granularity of sources and destinations.",
 )
 @click.option("--no-external", is_flag=True, help="Leave out flows to and from CIDRs.")
+@live_options
 @load_option_group
 def flows(
     paths: tuple[str, ...],
     fmt: str,
     level: str,
     no_external: bool,
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
     strict: bool,
     default_namespace: str,
     pod_cidrs: tuple[str, ...],
@@ -90,18 +96,25 @@ def flows(
     """List every connection NetworkPolicy allows (workload to workload or CIDR).
 
     Ports are destination ports as inclusive ranges. Flows whose answer depends
-    on the network plugin are marked not definite.
+    on the network plugin are marked not definite. Where the cluster has a
+    mesh, each TCP flow also shows its mTLS outcome and authorization decision.
     """
     from ztlab.netpol import flows as all_flows
 
-    cluster = load_cluster(
+    cluster = load_from_options(
         paths,
-        strict=strict,
-        default_namespace=default_namespace,
+        live,
+        context,
+        kubeconfig,
+        namespaces,
+        strict,
+        default_namespace,
         pod_cidrs=pod_cidrs,
     )
-    rows = flow_rows(all_flows(cluster, external=not no_external), level)
-    rows = [r for r in rows if r["ports"]]
+    found = all_flows(cluster, external=not no_external)
+    rows = [r for r in flow_rows(found, level) if r["ports"]]
+    mesh_cols = level == "workload" and _add_mesh(cluster, found, rows)
+    extra = ["mtls", "authz"] if mesh_cols else []
     if fmt == "json":
         emit_json(
             {
@@ -113,6 +126,7 @@ def flows(
                         "ports": r["ports"],
                         "definite": r["definite"],
                         "policies": r["policies"],
+                        **({"mesh": r.get("mesh", {})} if mesh_cols else {}),
                     }
                     for r in rows
                 ]
@@ -122,7 +136,9 @@ def flows(
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["src", "dst", "protocol", "ports", "definite", "policies"])
+        writer.writerow(
+            ["src", "dst", "protocol", "ports", "definite", "policies", *extra]
+        )
         for r in rows:
             writer.writerow(
                 [
@@ -132,6 +148,7 @@ def flows(
                     _ports_text(r["ports"]),
                     str(r["definite"]).lower(),
                     " ".join(r["policies"]),
+                    *([r["mtls"], r["authz"]] if mesh_cols else []),
                 ]
             )
         emit(buffer.getvalue(), nl=False)
@@ -139,7 +156,7 @@ def flows(
     table = markdown_table if fmt == "markdown" else text_table
     emit(
         table(
-            ["src", "dst", "protocol", "ports", "definite", "policies"],
+            ["src", "dst", "protocol", "ports", "definite", "policies", *extra],
             [
                 [
                     r["src"],
@@ -148,11 +165,32 @@ def flows(
                     _ports_text(r["ports"]),
                     "yes" if r["definite"] else "no",
                     " ".join(r["policies"]) or "-",
+                    *([r["mtls"] or "-", r["authz"] or "-"] if mesh_cols else []),
                 ]
                 for r in rows
             ],
         )
     )
+
+
+def _add_mesh(cluster: Any, found: list[Any], rows: list[dict[str, Any]]) -> bool:
+    """Attach the mesh outcome to TCP rows; False when the mesh does not apply."""
+    from ztlab.mesh import mesh_applies
+    from ztlab.reach import flow_mesh, summarise_mesh
+
+    if not mesh_applies(cluster):
+        return False
+    by_pair = {(f.src, f.dst): f for f in found}
+    for row in rows:
+        row["mtls"] = row["authz"] = ""
+        flow = by_pair.get((row["src"], row["dst"]))
+        if flow is None or row["protocol"] != "TCP":
+            continue
+        per_port = flow_mesh(cluster, flow)
+        row["mesh"] = {str(p): v for p, v in per_port.items()}
+        row["mtls"] = summarise_mesh(per_port, "mtls")
+        row["authz"] = summarise_mesh(per_port, "authz")
+    return True
 
 
 def _port_value(text: str | None) -> int | str | None:
@@ -164,6 +202,42 @@ def _port_value(text: str | None) -> int | str | None:
             raise click.BadParameter(f"{text} is outside 1-65535", param_hint="--port")
         return number
     return text
+
+
+def _headers(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not K=V", param_hint="--header")
+        out[key.strip().lower()] = value
+    return out
+
+
+def _claims(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    source = "--jwt-claims"
+    if text.startswith("@"):
+        path = text[1:]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint=source
+            ) from None
+    try:
+        claims = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(
+            f"not JSON ({exc.msg} at column {exc.colno}); write the claims as a JSON "
+            'object, e.g. \'{"iss": "https://idp", "sub": "alice"}\'',
+            param_hint=source,
+        ) from None
+    if not isinstance(claims, dict):
+        raise click.BadParameter("the claims must be a JSON object", param_hint=source)
+    return claims
 
 
 @click.command()
@@ -191,7 +265,25 @@ def _port_value(text: str | None) -> int | str | None:
     default="TCP",
     show_default=True,
 )
+@click.option("--method", default=None, help="HTTP method of the request (mesh).")
+@click.option("--path", "http_path", default=None, help="HTTP path (mesh).")
+@click.option("--host", default=None, help="HTTP Host / authority (mesh).")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="K=V",
+    help="HTTP request header (repeatable).",
+)
+@click.option(
+    "--jwt-claims",
+    default=None,
+    metavar="JSON|@FILE",
+    help="Claims of a valid JWT the request carries.",
+)
+@click.option("--jwt-invalid", is_flag=True, help="The request carries a bad JWT.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@live_options
 @load_option_group
 def reach(
     paths: tuple[str, ...],
@@ -199,49 +291,66 @@ def reach(
     dst: str,
     port: str | None,
     protocol: str,
+    method: str | None,
+    http_path: str | None,
+    host: str | None,
+    headers: tuple[str, ...],
+    jwt_claims: str | None,
+    jwt_invalid: bool,
     as_json: bool,
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
     strict: bool,
     default_namespace: str,
     pod_cidrs: tuple[str, ...],
 ) -> None:
-    """May SRC open a connection to DST? Prints the verdict and why.
+    """May SRC open a connection to DST? NetworkPolicy, then the mesh.
 
-    Exits 0 whatever the verdict; 2 on bad input or an unknown workload.
+    The answer is allowed only when NetworkPolicy allows the connection, the
+    mesh does not reject it and authorization allows the request. Exits 0
+    whatever the verdict; 2 on bad input or an unknown workload.
     """
-    cluster = load_cluster(
+    from ztlab.mesh import Request
+    from ztlab.reach import reach as combined
+
+    request = Request(
+        method=method,
+        path=http_path,
+        host=host,
+        headers=_headers(headers),
+        jwt_claims=_claims(jwt_claims),
+        jwt_invalid=jwt_invalid,
+        protocol="http" if (method or http_path or host or headers) else None,
+    )
+    cluster = load_from_options(
         paths,
-        strict=strict,
-        default_namespace=default_namespace,
+        live,
+        context,
+        kubeconfig,
+        namespaces,
+        strict,
+        default_namespace,
         pod_cidrs=pod_cidrs,
     )
-    verdict = cluster.can_reach(src, dst, port=_port_value(port), protocol=protocol)
-    network = verdict.to_dict()
-    data = {
-        "src": src,
-        "dst": dst,
-        "protocol": protocol,
-        "port": _port_value(port),
-        "allowed": verdict.allowed,
-        "definite": verdict.definite,
-        "network": {
-            "allowed": verdict.allowed,
-            "definite": verdict.definite,
-            "egress": network["egress"],
-            "ingress": network["ingress"],
-            "reason": verdict.reason,
-            "ports": network["ports"],
-            "backends": network["backends"],
-        },
-        "mesh": None,
-    }
+    result = combined(cluster, src, dst, _port_value(port), protocol, request)
     if as_json:
-        emit(json.dumps(data, indent=2))
+        emit_json(result.to_dict())
         return
-    word = "ALLOWED" if verdict.allowed else "DENIED"
-    if not verdict.definite:
-        word += " (not definite: depends on the network plugin)"
+    word = "ALLOWED" if result.allowed else "DENIED"
+    if not result.definite:
+        word += " (not definite)"
     emit(f"{src} -> {dst} {protocol}{' ' + port if port else ''}: {word}")
-    emit(f"  network: {verdict.reason}")
+    emit(
+        f"  network: {'allowed' if result.network.allowed else 'denied'}: "
+        f"{result.network.reason}"
+    )
+    if result.mesh is not None:
+        mesh = result.mesh
+        emit(f"  mesh: {mesh['mtls']}, authorization {mesh['authz']}: {mesh['reason']}")
+        for note in mesh.get("notes") or ():
+            emit(f"  note: {note}")
 
 
 COMMANDS = [flows, reach]

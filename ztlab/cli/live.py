@@ -61,6 +61,7 @@ def load_from_options(
     default_namespace: str,
     *,
     progress: bool = True,
+    pod_cidrs: tuple[str, ...] = (),
 ) -> Any:
     """The cluster the options name: live when ``live``, else the paths.
 
@@ -72,7 +73,12 @@ def load_from_options(
             raise click.UsageError(
                 "--context, --kubeconfig and --namespace need --live"
             )
-        return load_cluster(paths, strict=strict, default_namespace=default_namespace)
+        return load_cluster(
+            paths,
+            strict=strict,
+            default_namespace=default_namespace,
+            pod_cidrs=pod_cidrs,
+        )
     if paths:
         raise click.UsageError("give manifest paths or --live, not both")
     from ztlab.load.live import load_live
@@ -87,6 +93,10 @@ def load_from_options(
     )
     for issue in cluster.report.warnings:
         warn(f"warning: {issue}")
+    if pod_cidrs:
+        from ztlab.load import _check_cidrs
+
+        cluster = cluster.replace(pod_cidrs=_check_cidrs(pod_cidrs))
     return cluster
 
 

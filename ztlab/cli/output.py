@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
 import click
 
-__all__ = ["emit", "emit_json", "warn", "fail"]
+__all__ = ["dumps", "emit", "emit_json", "warn", "fail"]
 
 
 def emit(text: str = "", *, nl: bool = True) -> None:
@@ -16,9 +17,29 @@ def emit(text: str = "", *, nl: bool = True) -> None:
     click.echo(text, nl=nl)
 
 
+_NUMBER_LIST = re.compile(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]")
+
+
+def dumps(data: Any) -> str:
+    """Indented JSON with short lists of numbers (port ranges) on one line.
+
+    >>> print(dumps({"ports": [[80, 80], [443, 445]]}))
+    {
+      "ports": [
+        [80, 80],
+        [443, 445]
+      ]
+    }
+    """
+    text = json.dumps(data, indent=2, default=str)
+    return _NUMBER_LIST.sub(
+        lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text
+    )
+
+
 def emit_json(data: Any) -> None:
     """Write a result as indented JSON to standard output."""
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+    click.echo(dumps(data))
 
 
 def warn(text: str) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import click
 
-from ztlab.cli.common import load_cluster, load_option_group, paths_argument
+from ztlab.cli.common import load_option_group, paths_argument
+from ztlab.cli.live import live_options, load_from_options
 from ztlab.cli.output import emit, emit_json
 from ztlab.cli.tables import markdown_table, text_table
 
@@ -23,11 +24,16 @@ __all__ = ["COMMANDS"]
     show_default=True,
 )
 @click.option("--no-findings", is_flag=True, help="Leave the findings out.")
+@live_options
 @load_option_group
 def report(
     paths: tuple[str, ...],
     fmt: str,
     no_findings: bool,
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
     strict: bool,
     default_namespace: str,
     pod_cidrs: tuple[str, ...],
@@ -39,10 +45,14 @@ def report(
     """
     from ztlab.summary import cluster_report
 
-    cluster = load_cluster(
+    cluster = load_from_options(
         paths,
-        strict=strict,
-        default_namespace=default_namespace,
+        live,
+        context,
+        kubeconfig,
+        namespaces,
+        strict,
+        default_namespace,
         pod_cidrs=pod_cidrs,
     )
     data = cluster_report(cluster, findings=not no_findings)

@@ -20,7 +20,6 @@ from ztlab.model.labels import Labels
 from ztlab.model.objects import (
     ISTIO_KINDS,
     NAMESPACE_NAME_LABEL,
-    WORKLOAD_KINDS,
     IstioResource,
     Namespace,
     NetworkPolicy,
@@ -60,8 +59,15 @@ GENERATED_POD_LABELS = (
     "pod-template-generation",
 )
 
-_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController",
-                "CronJob", "Job", "ReplicaSet")
+_CONTROLLERS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicationController",
+    "CronJob",
+    "Job",
+    "ReplicaSet",
+)
 
 
 def _objects(documents: Iterable[Document], report: LoadReport) -> Iterator[Fields]:
@@ -211,8 +217,13 @@ def build_cluster(
         raise error_of(report.issues[0])
     namespaces = _namespaces(
         namespaces,
-        [*workloads.values(), *services.values(), *accounts.values(),
-         *policies.values(), *istio.values()],
+        [
+            *workloads.values(),
+            *services.values(),
+            *accounts.values(),
+            *policies.values(),
+            *istio.values(),
+        ],
     )
     return Cluster(
         namespaces=namespaces,
@@ -250,7 +261,9 @@ def _parse(f: Fields, default_namespace: str, report: LoadReport) -> Any:
     if kind in API_VERSIONS:
         if api_version is None:
             raise f.error(
-                "apiVersion", "is required", hint=f"add apiVersion: {API_VERSIONS[kind][0]}"
+                "apiVersion",
+                "is required",
+                hint=f"add apiVersion: {API_VERSIONS[kind][0]}",
             )
         if api_version not in API_VERSIONS[kind]:
             report.skipped[f"unsupported kind {kind} ({api_version})"] += 1
@@ -258,7 +271,10 @@ def _parse(f: Fields, default_namespace: str, report: LoadReport) -> Any:
     elif kind not in ISTIO_KINDS:
         report.skipped[f"unsupported kind {kind}"] += 1
         return None
-    elif isinstance(api_version, str) and api_version.partition("/")[0] != ISTIO_KINDS[kind][0]:
+    elif (
+        isinstance(api_version, str)
+        and api_version.partition("/")[0] != ISTIO_KINDS[kind][0]
+    ):
         report.skipped[f"unsupported kind {kind} ({api_version})"] += 1
         return None
     if f.data.get("metadata") is None:
@@ -398,4 +414,3 @@ def _namespaces(
                 name, Labels({NAMESPACE_NAME_LABEL: name}), inferred=True
             )
     return dict(sorted(out.items()))
-

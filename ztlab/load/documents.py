@@ -79,7 +79,11 @@ class Document:
         for step in path:
             if isinstance(node, yaml.MappingNode):
                 pair = next(
-                    ((k, v) for k, v in node.value if getattr(k, "value", None) == step),
+                    (
+                        (k, v)
+                        for k, v in node.value
+                        if getattr(k, "value", None) == step
+                    ),
                     None,
                 )
                 node = None if pair is None else pair[1]
@@ -253,8 +257,8 @@ def read_text(
     >>> from ztlab.model.report import LoadReport
     >>> docs = list(read_text("kind: Namespace\\n---\\nkind: Pod\\n", "x.yaml",
     ...                       LoadReport()))
-    >>> [(d.data["kind"], str(d.provenance)) for d in docs]
-    [('Namespace', 'x.yaml, document 1 (line 1)'), ('Pod', 'x.yaml, document 2 (line 3)')]
+    >>> [str(d.provenance) for d in docs]
+    ['x.yaml, document 1 (line 1)', 'x.yaml, document 2 (line 3)']
     """
     stripped = text.lstrip()
     if json_first or (stripped[:1] in ("{", "[") and suffix_free_json(stripped)):
@@ -326,7 +330,9 @@ def _read_yaml(
 ) -> Iterator[Document]:
     number = 0
     for start, first_line, chunk in _chunks(text):
-        body = _DOC_START.sub("   ", chunk, count=1) if chunk.startswith("---") else chunk
+        body = (
+            _DOC_START.sub("   ", chunk, count=1) if chunk.startswith("---") else chunk
+        )
         meaningful = [
             i
             for i, ln in enumerate(body.split("\n"))
@@ -394,10 +400,10 @@ def _drop_secret_data(data: Any, node: yaml.Node | None = None) -> Any:
     if not any(secret):
         return data
     item_nodes = _value_node(node, "items")
-    for i, is_secret in enumerate(secret):
-        if is_secret and isinstance(item_nodes, yaml.SequenceNode):
-            if i < len(item_nodes.value):
-                _prune_node(item_nodes.value[i], _SECRET_KEEP)
+    if isinstance(item_nodes, yaml.SequenceNode):
+        for is_secret, item_node in zip(secret, item_nodes.value, strict=False):
+            if is_secret:
+                _prune_node(item_node, _SECRET_KEEP)
     stubs = [_secret_stub(i) if s else i for i, s in zip(items, secret, strict=True)]
     return {**data, "items": stubs}
 
@@ -420,7 +426,9 @@ def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 def _prune_node(node: yaml.Node | None, keep: tuple[str, ...]) -> None:
     if isinstance(node, yaml.MappingNode):
-        node.value = [(k, v) for k, v in node.value if getattr(k, "value", None) in keep]
+        node.value = [
+            (k, v) for k, v in node.value if getattr(k, "value", None) in keep
+        ]
         metadata = _value_node(node, "metadata")
         if isinstance(metadata, yaml.MappingNode):
             metadata.value = [
@@ -443,7 +451,7 @@ def _shift(node: yaml.Node | None, lines: int) -> yaml.Node | None:
         seen.add(id(current))
         mark = current.start_mark
         current.start_mark = yaml.Mark(
-            mark.name, mark.index, mark.line + lines, mark.column, None, None
+            mark.name, mark.index, mark.line + lines, mark.column, "", 0
         )
         if isinstance(current, yaml.MappingNode):
             for key, value in current.value:

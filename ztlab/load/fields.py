@@ -8,7 +8,7 @@ from typing import Any
 
 from ztlab.errors import LoadError, Provenance
 from ztlab.load.documents import Document
-from ztlab.model.labels import OPERATORS, LabelSelector, Labels
+from ztlab.model.labels import OPERATORS, Labels, LabelSelector
 
 __all__ = ["Fields"]
 
@@ -122,7 +122,9 @@ class Fields:
         """A view of a nested mapping whose errors still name the full path."""
         steps = tuple(int(p) if p.isdigit() else p for p in path.split("."))
         view = _Nested(value, self.document, self.where, (*self.base, *steps))
-        view.prefix = f"{self.prefix}{path}." if isinstance(self, _Nested) else f"{path}."
+        view.prefix = (
+            f"{self.prefix}{path}." if isinstance(self, _Nested) else f"{path}."
+        )
         return view
 
     prefix = ""
@@ -168,7 +170,7 @@ class Fields:
             return None
         self.get(path, dict)
         self.string_map(f"{path}.matchLabels")
-        for expr_path, expr in self.items(f"{path}.matchExpressions"):
+        for _, expr in self.items(f"{path}.matchExpressions"):
             expr.get("key", str, required=True)
             operator = expr.get("operator", str, required=True)
             if operator not in OPERATORS:

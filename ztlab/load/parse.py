@@ -68,7 +68,9 @@ class PodTemplate:
 def _metadata(f: Fields, default_namespace: str, namespaced: bool = True) -> tuple:
     name = f.get("metadata.name", str, required=True)
     if not name:
-        raise f.error("metadata.name", "must not be empty", hint="give the object a name")
+        raise f.error(
+            "metadata.name", "must not be empty", hint="give the object a name"
+        )
     namespace = f.get("metadata.namespace", str) if namespaced else None
     if namespaced and not namespace:
         namespace = default_namespace
@@ -157,9 +159,7 @@ def _containers(f: Fields) -> tuple[Container, ...]:
     return tuple(out)
 
 
-def parse_pod_template(
-    kind: str, f: Fields, default_namespace: str
-) -> PodTemplate:
+def parse_pod_template(kind: str, f: Fields, default_namespace: str) -> PodTemplate:
     """Read a controller's pod template, or a Pod itself."""
     name, namespace = _metadata(f, default_namespace)
     path = TEMPLATE_PATHS[kind]
@@ -175,7 +175,9 @@ def parse_pod_template(
     controller_labels = f.string_map("metadata.labels") if path else labels
     spec = t.get("spec", dict)
     if spec is None:
-        raise t.error("spec", "is required", hint="add the pod spec with its containers")
+        raise t.error(
+            "spec", "is required", hint="add the pod spec with its containers"
+        )
     s = t.sub("spec", spec)
     account = s.get("serviceAccountName", str) or s.get("serviceAccount", str)
     replicas = f.get("spec.replicas", int) if kind in TEMPLATE_PATHS and path else None
@@ -213,7 +215,9 @@ def parse_pod_template(
         owners=owners,
         pod_ips=pod_ips,
         observed=kind == "Pod"
-        and any(f.raw(k) is not None for k in ("status", "metadata.uid", "spec.nodeName")),
+        and any(
+            f.raw(k) is not None for k in ("status", "metadata.uid", "spec.nodeName")
+        ),
         fields=f,
     )
 
@@ -440,7 +444,7 @@ def _timestamp(value: Any) -> str | None:
         return None
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(datetime.UTC).replace(tzinfo=None)
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, datetime.date):
         return value.isoformat()
