@@ -68,8 +68,8 @@ class LoadError(ZtlabError):
     dotted path of the field inside it, and ``hint`` what the user can do.
 
     >>> str(LoadError("must be a string", Provenance("a.yaml", 2, 7),
-    ...               field="metadata.name", hint="quote the name"))
-    'a.yaml, document 2 (line 7): field metadata.name: must be a string. Fix: quote the name'
+    ...               field="metadata.name", hint="quote it"))
+    'a.yaml, document 2 (line 7): field metadata.name: must be a string. Fix: quote it'
     """
 
     def __init__(

@@ -149,7 +149,7 @@ def reach(
             number = next((p.port for p in w.ports if p.protocol == protocol), None)
         targets = [(w, number)]
         service_port = None
-    results = []
+    results: list[dict[str, Any]] = []
     for s in sources:
         for w, number in targets:
             if number is None and service_port is None:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-SAMPLE = (
-    Path(__file__).resolve().parents[2]
-    / "sample_clusters"
-    / "fintech-abac"
-)
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_clusters" / "fintech-abac"
 
 SMALL_SCHEMA = {
     "attributes": {

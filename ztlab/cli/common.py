@@ -8,11 +8,7 @@ from typing import Any
 
 import click
 
-from ztlab.cli.output import fail
-from ztlab.errors import ZtlabError
-
 __all__ = [
-    "run_guarded",
     "paths_argument",
     "load_option_group",
     "load_cluster",
@@ -27,21 +23,6 @@ def default_sample() -> Path:
     """The bundled online-boutique sample (used when no path is given)."""
     here = Path(__file__).resolve().parents[2] / "sample_clusters" / "online-boutique"
     return here
-
-
-def run_guarded(command: Callable[..., Any]) -> None:
-    """Run the click group; a ZtlabError becomes a clear message and exit 2."""
-    try:
-        command(standalone_mode=False)
-    except click.exceptions.Abort:
-        fail("aborted", 130)
-    except click.ClickException as exc:
-        exc.show()
-        raise SystemExit(exc.exit_code) from None
-    except ZtlabError as exc:
-        fail(str(exc))
-    except BrokenPipeError:
-        raise SystemExit(0) from None
 
 
 paths_argument = click.argument(

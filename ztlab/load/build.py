@@ -283,8 +283,19 @@ def _parse(f: Fields, default_namespace: str, report: LoadReport) -> Any:
     return parse_object(kind, f, default_namespace)
 
 
-def _strip_generated(labels: Labels) -> Labels:
-    return labels.with_items(**dict.fromkeys(GENERATED_POD_LABELS, None))
+# Labels the Job controller adds to a Job's template and pods; a CronJob's
+# template does not carry them, so they do not count as a pod's own labels.
+JOB_LABELS = (
+    "batch.kubernetes.io/job-name",
+    "job-name",
+    "batch.kubernetes.io/controller-uid",
+    "controller-uid",
+)
+
+
+def _strip_generated(labels: Labels, *, jobs: bool = False) -> Labels:
+    drop = GENERATED_POD_LABELS + (JOB_LABELS if jobs else ())
+    return labels.with_items(**dict.fromkeys(drop, None))
 
 
 def _owner_chain(
@@ -342,7 +353,10 @@ def _fold(
             inferred = False
         if pods and not inferred:
             for pod in pods:
-                if _strip_generated(pod.labels) != _strip_generated(labels):
+                jobs = kind in ("Job", "CronJob")
+                if _strip_generated(pod.labels, jobs=jobs) != _strip_generated(
+                    labels, jobs=jobs
+                ):
                     report.add(
                         "warning",
                         f"pod {pod.name} carries labels that differ from its "

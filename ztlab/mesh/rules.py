@@ -4,7 +4,10 @@ HTTP-only fields (``methods``, ``paths``, ``hosts``, their ``not`` variants,
 ``requestPrincipals``, and ``request.headers`` / ``request.auth.*`` conditions)
 cannot be evaluated on TCP traffic; identity fields (``principals``,
 ``namespaces`` and the ``source.principal`` / ``source.namespace`` conditions)
-need an mTLS peer identity.
+need an mTLS peer identity. A caller without one has no principal and no
+namespace: a positive identity match never matches it, a negative one
+(``notPrincipals``, ``notNamespaces``, ``notValues`` of those conditions)
+always does.
 """
 
 from __future__ import annotations
@@ -12,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["http_only_fields", "identity_fields", "strip_http"]
+__all__ = [
+    "http_only_fields",
+    "identity_fields",
+    "negative_identity_fields",
+    "positive_identity_fields",
+    "strip_http",
+]
 
 HTTP_SOURCE_FIELDS = ("requestPrincipals", "notRequestPrincipals")
 HTTP_OPERATION_FIELDS = (
@@ -25,6 +34,7 @@ HTTP_OPERATION_FIELDS = (
 )
 IDENTITY_SOURCE_FIELDS = ("principals", "notPrincipals", "namespaces", "notNamespaces")
 IDENTITY_KEYS = ("source.principal", "source.namespace")
+NEGATIVE_SOURCE_FIELDS = ("notPrincipals", "notNamespaces")
 
 
 def _is_http_key(key: str) -> bool:
@@ -65,6 +75,46 @@ def identity_fields(rule: Mapping[str, Any]) -> list[str]:
         if isinstance(cond, Mapping) and str(cond.get("key", "")) in IDENTITY_KEYS:
             out.append(f"when[{i}] {cond.get('key')}")
     return out
+
+
+def _identity_fields(rule: Mapping[str, Any], negative: bool) -> list[str]:
+    out = []
+    for i, entry in enumerate(rule.get("from") or ()):
+        for key in (entry.get("source") or {}) if isinstance(entry, Mapping) else ():
+            if key in IDENTITY_SOURCE_FIELDS and (
+                (key in NEGATIVE_SOURCE_FIELDS) == negative
+            ):
+                out.append(f"from[{i}].source.{key}")
+    for i, cond in enumerate(rule.get("when") or ()):
+        if (
+            not isinstance(cond, Mapping)
+            or str(cond.get("key", "")) not in IDENTITY_KEYS
+        ):
+            continue
+        part = "notValues" if negative else "values"
+        if cond.get(part):
+            out.append(f"when[{i}] {cond.get('key')} {part}")
+    return out
+
+
+def positive_identity_fields(rule: Mapping[str, Any]) -> list[str]:
+    """Identity fields that a caller without mTLS identity can never match.
+
+    >>> positive_identity_fields({"from": [{"source": {"namespaces": ["a"],
+    ...                                               "notPrincipals": ["b"]}}]})
+    ['from[0].source.namespaces']
+    """
+    return _identity_fields(rule, False)
+
+
+def negative_identity_fields(rule: Mapping[str, Any]) -> list[str]:
+    """Identity fields (``not*``) that a caller without mTLS identity always matches.
+
+    >>> negative_identity_fields({"from": [{"source": {"notNamespaces": ["a"]}}],
+    ...     "when": [{"key": "source.principal", "notValues": ["x"]}]})
+    ['from[0].source.notNamespaces', 'when[0] source.principal notValues']
+    """
+    return _identity_fields(rule, True)
 
 
 def strip_http(rule: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The cluster model: frozen objects, label selectors, port sets, the Cluster."""
 
 from ztlab.model.cluster import Cluster
-from ztlab.model.labels import LabelSelector, Labels, Requirement
+from ztlab.model.labels import Labels, LabelSelector, Requirement
 from ztlab.model.objects import (
     ISTIO_KINDS,
     NAMESPACE_NAME_LABEL,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ztlab.errors import Provenance
-from ztlab.model.labels import LabelSelector, Labels
+from ztlab.model.labels import Labels, LabelSelector
 
 __all__ = [
     "NAMESPACE_NAME_LABEL",

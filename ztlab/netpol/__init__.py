@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ztlab.model import Cluster, PortSet
+from ztlab.model import Cluster
 from ztlab.netpol.engine import Engine, Flow, engine_of
 from ztlab.netpol.evaluate import can_reach
 from ztlab.netpol.verdict import RuleRef, Side, Verdict, ports_json
@@ -62,12 +62,18 @@ def flows(
                 out.append(Flow(src.key, dst.key, sure, possible, definite, policies))
     if external:
         for c in classes:
+            # Whether policies govern a hostNetwork pod is up to the plugin.
+            sure = not (hostnet >> c.index & 1)
             for cidr, ports in engine.external_egress(c.index):
                 for w in c.members:
-                    out.append(Flow(w.key, cidr, ports, dst_kind="external"))
+                    out.append(
+                        Flow(w.key, cidr, ports, definite=sure, dst_kind="external")
+                    )
             for cidr, ports in engine.external_ingress(c.index):
                 for w in c.members:
-                    out.append(Flow(cidr, w.key, ports, src_kind="external"))
+                    out.append(
+                        Flow(cidr, w.key, ports, definite=sure, src_kind="external")
+                    )
     out.sort(key=lambda f: (f.src, f.dst))
     return out
 

@@ -15,7 +15,12 @@ from typing import NamedTuple
 from ztlab.model import Cluster, NetworkPolicy, PolicyPeer, PolicyRule, PortSet
 from ztlab.netpol.classes import ClassIndex, WorkloadClass, bits
 from ztlab.netpol.connectivity import Connectivity, compute
-from ztlab.netpol.endpoints import Match, _pod_block_match, _unknown_ip_match
+from ztlab.netpol.endpoints import (
+    Match,
+    Network,
+    _pod_block_match,
+    _unknown_ip_match,
+)
 from ztlab.netpol.ports import rule_ports
 
 __all__ = ["Flow", "Engine", "engine_of"]
@@ -168,8 +173,8 @@ class Engine:
 
     def _blocks(
         self, rules: list[_Rule], dst: WorkloadClass | None
-    ) -> list[tuple[ipaddress._BaseNetwork, list, PortSet]]:
-        out = []
+    ) -> list[tuple[Network, list[Network], PortSet]]:
+        out: list[tuple[Network, list[Network], PortSet]] = []
         for rule in rules:
             ports = self._ports_for(rule, dst)
             if ports.is_empty():
@@ -188,7 +193,7 @@ class Engine:
 
 
 def _atoms(
-    blocks: Iterable[tuple[ipaddress._BaseNetwork, list, PortSet]],
+    blocks: Iterable[tuple[Network, list[Network], PortSet]],
 ) -> list[tuple[str, PortSet]]:
     """Split address blocks (minus excepts) into disjoint CIDRs with their ports."""
     out: list[tuple[str, PortSet]] = []

@@ -316,7 +316,7 @@ def can_reach(
         if len(verdicts) == 1:
             return verdicts[0]
         return _combine(src, dst, port, protocol, verdicts)
-    return _via_service(cluster, src, dst_service, sources, port, protocol)
+    return _via_service(cluster, src, dst_service, list(sources), port, protocol)
 
 
 def _via_service(
@@ -375,7 +375,8 @@ def _via_service(
                             None,
                             None,
                             (
-                                f"targetPort {target} of {service.key} is not declared by "
+                                f"targetPort {target} of {service.key} is not "
+                                "declared by "
                                 f"{backend.key}, so the Service has no endpoint there",
                             ),
                         )
@@ -393,6 +394,7 @@ def _combine(
     allowed_all = all(v.allowed for v in verdicts)
     allowed_any = any(v.allowed for v in verdicts)
     definite = all(v.definite for v in verdicts) and allowed_all == allowed_any
+    reasons: tuple[str, ...]
     if allowed_all:
         reasons = ("every backend allows it",)
     elif allowed_any:

@@ -268,7 +268,8 @@ def _no_match(
                     f"{label} uses namespace label {key}={value}, which no namespace "
                     f"carries; namespace {value} exists but is not labelled so",
                     (ref,),
-                    f"select the namespace by name with {NAMESPACE_NAME_LABEL}: {value}",
+                    "select the namespace by name with "
+                    f"{NAMESPACE_NAME_LABEL}: {value}",
                 )
     return Finding(
         "NP006",
