@@ -124,7 +124,7 @@ def deployment(
     ns: str,
     name: str,
     labels: dict[str, str],
-    ports: list[int] = (),
+    ports: tuple[int, ...] = (),
     host_network: bool = False,
 ) -> dict[str, Any]:
     pod: dict[str, Any] = {
@@ -191,7 +191,17 @@ def test_sample_agrees_with_nca(sample: str, tmp_path: Path) -> None:
 
 # -- generated clusters --------------------------------------------------------
 
-GENERATED = [(1, 20), (6, 25), (2, 30), (3, 40), (8, 45), (4, 50), (5, 60)]
+GENERATED = [
+    (1, 20),
+    (6, 25),
+    (2, 30),
+    (3, 40),
+    (8, 45),
+    (4, 50),
+    (9, 55),
+    (5, 60),
+    (10, 60),
+]
 
 
 @pytest.mark.parametrize(("seed", "size"), GENERATED, ids=lambda v: str(v))
@@ -219,7 +229,7 @@ def test_generated_ambiguous_cluster_agrees_under_ncas_readings(
     # readings: ipBlocks never match pods, hostNetwork pods are ordinary pods.
     # An IPv6 pod CIDR is a real configuration in which no IPv4 ipBlock can
     # match a pod; under it ztlab's definite ports must equal nca's answer,
-    # and every workload pair with a hostNetwork end is marked not definite.
+    # and every flow that touches a hostNetwork pod is marked not definite.
     manifests = generate.generate(40, seed=11, nca_safe=True, include_ambiguous=True)
     generate.write(manifests, tmp_path)
     cluster = ztlab.load(tmp_path, pod_cidrs=["fd00::/8"])
@@ -230,11 +240,9 @@ def test_generated_ambiguous_cluster_agrees_under_ncas_readings(
     theirs = nca.nca_connectivity(tmp_path)
 
     assert ours == theirs, diff_text(ours, theirs)
-    # (External flows of hostNetwork pods: see the xfail test below.)
     for flow in flows(cluster):
-        if flow.src_kind == flow.dst_kind == "workload":
-            touches_host = flow.src in host or flow.dst in host
-            assert flow.definite == (not touches_host), flow
+        touches_host = flow.src in host or flow.dst in host
+        assert flow.definite == (not touches_host), flow
 
 
 def _covers(big: set[Flow], small: set[Flow]) -> bool:
@@ -277,7 +285,7 @@ def _every_protocol(src: str, dst: str) -> set[Flow]:
 IPBLOCK_NAMESPACES = [namespace("app")]
 IPBLOCK_OBJECTS = [
     deployment("app", "client", {"app": "client"}),
-    deployment("app", "server", {"app": "server"}, [8080]),
+    deployment("app", "server", {"app": "server"}, (8080,)),
     policy(
         "app",
         "server-in",
@@ -328,7 +336,7 @@ def test_ipblock_over_pod_cidr(tmp_path: Path) -> None:
 HOST_NAMESPACES = [namespace("edge")]
 HOST_OBJECTS = [
     deployment("edge", "agent", {"app": "agent"}, host_network=True),
-    deployment("edge", "server", {"app": "server"}, [80]),
+    deployment("edge", "server", {"app": "server"}, (80,)),
     policy(
         "edge",
         "server-in",
@@ -379,31 +387,18 @@ def test_host_network(tmp_path: Path) -> None:
     assert nca.nca_connectivity(tmp_path) == HOST_EXPECTED
     assert ztlab_flows(cluster, require_definite=False) == HOST_EXPECTED
     # Whether selectors and policies apply to a hostNetwork pod depends on the
-    # plugin (SEMANTICS 1): ztlab must not call such a flow definite.
-    pairs = [f for f in flows(cluster) if f.src_kind == f.dst_kind == "workload"]
-    assert pairs and not any(f.definite for f in pairs)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="ztlab reports external flows of hostNetwork workloads as definite; "
-    "SEMANTICS 1 asks for not definite, as for its workload flows",
-)
-def test_host_network_external_flows_not_definite(tmp_path: Path) -> None:
-    write_manifests(tmp_path, HOST_NAMESPACES, HOST_OBJECTS)
-    cluster = ztlab.load(tmp_path, pod_cidrs=["10.244.0.0/16"])
-
-    touching = [f for f in flows(cluster) if "edge/agent" in (f.src, f.dst)]
-
-    assert not any(f.definite for f in touching)
+    # plugin (SEMANTICS 1): ztlab must not call a flow to or from it definite,
+    # to other workloads or to addresses; the server's own external flows are.
+    for flow in flows(cluster):
+        assert flow.definite == ("edge/agent" not in (flow.src, flow.dst)), flow
 
 
 # -- nca 2.1's Exists bug ----------------------------------------------------------
 
 EXISTS_NAMESPACES = [namespace("shop", team="alpha"), namespace("ops", team="bravo")]
 EXISTS_OBJECTS = [
-    deployment("shop", "server", {"app": "server"}, [8080]),
-    deployment("shop", "server2", {"app": "server2"}, [8080]),
+    deployment("shop", "server", {"app": "server"}, (8080,)),
+    deployment("shop", "server2", {"app": "server2"}, (8080,)),
     deployment("shop", "web", {"app": "web", "tier": "frontend"}),
     deployment("ops", "probe", {"app": "probe", "tier": "infra"}),
     deployment("ops", "batch", {"app": "batch"}),

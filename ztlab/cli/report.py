@@ -24,12 +24,21 @@ __all__ = ["COMMANDS"]
     show_default=True,
 )
 @click.option("--no-findings", is_flag=True, help="Leave the findings out.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=False),
+    default=None,
+    metavar="FILE",
+    help="Write a self-contained HTML page (tables and graph) to FILE instead.",
+)
 @live_options
 @load_option_group
 def report(
     paths: tuple[str, ...],
     fmt: str,
     no_findings: bool,
+    html_file: str | None,
     live: bool,
     context: str | None,
     kubeconfig: str | None,
@@ -56,6 +65,13 @@ def report(
         pod_cidrs=pod_cidrs,
     )
     data = cluster_report(cluster, findings=not no_findings)
+    if html_file is not None:
+        from ztlab.viz import report_page
+
+        with open(html_file, "w", encoding="utf-8") as out:
+            out.write(report_page(cluster, data))
+        emit(f"wrote {html_file}")
+        return
     if fmt == "json":
         emit_json(data)
         return

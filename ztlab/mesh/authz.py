@@ -39,6 +39,7 @@ __all__ = [
     "http_only_fields",
     "identity_fields",
     "match_string",
+    "rule_matches",
 ]
 
 ACTIONS = ("ALLOW", "DENY", "AUDIT", "CUSTOM")
@@ -323,6 +324,26 @@ def _policy_matches(policy: IstioResource, ev: _Eval, notes: list[str]) -> int |
         if ev.rule(rule):
             return i
     return None
+
+
+def rule_matches(
+    rule: Mapping[str, Any], action: str, ctx: RequestContext
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether a rule of an ``action`` policy matches; and the unknowns consulted.
+
+    On TCP traffic an ALLOW rule with HTTP-only fields never matches and other
+    actions ignore those fields, as in :func:`authorize`.
+
+    >>> rule = {"from": [{"source": {"notNamespaces": ["foo"]}}]}
+    >>> rule_matches(rule, "ALLOW", RequestContext(port=8080, http=False))
+    (True, ())
+    """
+    if not ctx.http and http_only_fields(rule):
+        if action == "ALLOW":
+            return False, ()
+        rule = strip_http(rule)
+    ev = _Eval(ctx)
+    return ev.rule(rule), tuple(sorted(ev.unknown))
 
 
 def authorize(policies: list[IstioResource], ctx: RequestContext) -> AuthzResult:

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 
 from ztlab.model import Cluster, Namespace, Workload
 
-__all__ = ["Dataplane", "dataplane_of", "INJECT", "REV", "INJECTION_LABEL", "AMBIENT"]
+__all__ = [
+    "Dataplane",
+    "dataplane_of",
+    "injection_request",
+    "INJECT",
+    "REV",
+    "INJECTION_LABEL",
+    "AMBIENT",
+]
 
 INJECTION_LABEL = "istio-injection"
 INJECT = "sidecar.istio.io/inject"
@@ -88,6 +96,22 @@ def _pod_inject(workload: Workload) -> tuple[str | None, str]:
         value = workload.annotations[INJECT].strip().lower()
         return value, f'pod annotation {INJECT}="{workload.annotations[INJECT]}"'
     return None, ""
+
+
+def injection_request(workload: Workload) -> str | None:
+    """The pod template label or annotation that asks for a sidecar, if any.
+
+    >>> from ztlab.model import Labels, Workload
+    >>> injection_request(Workload("Deployment", "shop", "web",
+    ...                   labels=Labels({"sidecar.istio.io/inject": "true"})))
+    'pod label sidecar.istio.io/inject="true"'
+    """
+    value, where = _pod_inject(workload)
+    if value == "true":
+        return where
+    if value != "false" and workload.labels.get(REV):
+        return f"pod label {REV}={workload.labels[REV]}"
+    return None
 
 
 def _predict_sidecar(

@@ -1,16 +1,24 @@
-"""Mesh findings on AuthorizationPolicy rules and the names they use."""
+"""Mesh findings on AuthorizationPolicy rules and the names they use.
+
+Identity fields need mTLS (IST-SEC "Dependency on mutual TLS"): a caller that
+arrives as plaintext has no principal and no namespace. A positive match
+(``principals``, ``namespaces``) then fails, so plaintext escapes a DENY; a
+negative match (``notPrincipals``, ``notNamespaces``) succeeds, so plaintext
+satisfies an ALLOW written as "everyone except ...".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ztlab.findings import Finding
-from ztlab.mesh.authz import action_of, http_only_fields, identity_fields
-from ztlab.mesh.engine import protocol_of
+from ztlab.mesh.authz import RequestContext, action_of, http_only_fields, rule_matches
+from ztlab.mesh.engine import MeshVerdict, protocol_of
 from ztlab.mesh.findings_common import refs, selected_workloads
 from ztlab.mesh.identity import parse_principal
-from ztlab.model import Workload
+from ztlab.mesh.rules import negative_identity_fields, positive_identity_fields
+from ztlab.model import IstioResource, Workload
 
 if TYPE_CHECKING:
     from ztlab.mesh.engine import Mesh
@@ -19,7 +27,17 @@ __all__ = ["authorization_findings"]
 
 
 def authorization_findings(mesh: Mesh) -> Iterator[Finding]:
+    """Findings on AuthorizationPolicies (and selectors of all security policies).
+
+    >>> from ztlab.mesh.engine import mesh_of
+    >>> from ztlab.model import Cluster, IstioResource
+    >>> ghost = IstioResource("AuthorizationPolicy", "security.istio.io/v1", "shop",
+    ...                       "ghost", {}, selector={"app": "ghost"})
+    >>> [f.id for f in authorization_findings(mesh_of(Cluster(istio=(ghost,))))]
+    ['mesh.selects-nothing']
+    """
     cluster = mesh.cluster
+    flows: dict[tuple[str, str, int], MeshVerdict] = {}
     accounts = set(cluster.service_accounts) | {
         f"{w.namespace}/{w.service_account}" for w in cluster.workloads.values()
     }
@@ -66,14 +84,16 @@ def authorization_findings(mesh: Mesh) -> Iterator[Finding]:
                         refs(p),
                         "remove the dash before 'to' so from and to share one rule",
                     )
-            for f in identity_fields(rule):
+            if action == "ALLOW":
+                yield from _negative_matches(mesh, p, i, rule, selected, flows)
+            for f in positive_identity_fields(rule):
                 weak = [w for w in selected if mesh.peer_mode(w).mode != "STRICT"]
                 if action == "DENY" and weak:
                     yield Finding(
                         "mesh.identity-without-mtls",
                         "high",
-                        f"{p.id} rules[{i}] denies by {f}, but {weak[0].key} accepts "
-                        "plaintext "
+                        f"{p.id} rules[{i}] denies by {f} (a positive match), but "
+                        f"{weak[0].key} accepts plaintext "
                         f"({mesh.peer_mode(weak[0]).reason}): plaintext callers have "
                         "no identity and escape the deny",
                         refs(p, weak[0]),
@@ -85,8 +105,8 @@ def authorization_findings(mesh: Mesh) -> Iterator[Finding]:
                     yield Finding(
                         "mesh.identity-without-mtls",
                         "medium",
-                        f"{p.id} rules[{i}] allows by {f}, but {disabled[0].key} is "
-                        "DISABLE: "
+                        f"{p.id} rules[{i}] allows by {f} (a positive match), but "
+                        f"{disabled[0].key} is DISABLE: "
                         f"callers never present an identity, the rule never matches",
                         refs(p, disabled[0]),
                         "enable mTLS (STRICT) on the selected workloads",
@@ -196,3 +216,102 @@ def _tcp_ports(mesh: Mesh, workloads: list[Workload]) -> set[int]:
                     if target is not None:
                         out.add(target)
     return out
+
+
+def _rule_ports(rule: Mapping[str, Any]) -> set[int]:
+    """Numeric ports named in a rule's ``to[].operation.ports``."""
+    return {
+        int(x)
+        for e in rule.get("to") or ()
+        if isinstance(e, Mapping)
+        for x in ((e.get("operation") or {}).get("ports") or ())
+        if str(x).isdigit()
+    }
+
+
+def _negative_matches(
+    mesh: Mesh,
+    policy: IstioResource,
+    index: int,
+    rule: Mapping[str, Any],
+    selected: list[Workload],
+    flows: dict[tuple[str, str, int], MeshVerdict],
+) -> Iterator[Finding]:
+    """An ALLOW rule with a negative identity match that plaintext callers satisfy.
+
+    For each selected workload and each port that accepts plaintext (PERMISSIVE
+    or DISABLE), the rule is evaluated for a caller without identity; the
+    workloads of the cluster whose calls arrive there as plaintext and are
+    allowed through this rule are named.
+
+    Limitations: ports are the workload's TCP container ports plus those the rule
+    names; a workload that declares no port and a rule without ports are not
+    checked. Callers are checked without NetworkPolicy (see ztlab.reach).
+    """
+    negative = negative_identity_fields(rule)
+    if not negative:
+        return
+    cluster = mesh.cluster
+    for w in selected:
+        ports = {cp.port for cp in w.ports if cp.protocol == "TCP"} | _rule_ports(rule)
+        for port in sorted(ports):
+            server = mesh.peer_mode(w, port)
+            if server.mode not in ("PERMISSIVE", "DISABLE"):
+                continue
+            anyone = _flow(mesh, flows, None, w, port)
+            ctx = RequestContext(port=port, http=anyone.protocol == "http")
+            if anyone.mtls != "plaintext" or not rule_matches(rule, "ALLOW", ctx)[0]:
+                continue
+            callers = []
+            for caller in cluster.workloads.values():
+                if caller.key == w.key:
+                    continue
+                verdict = _flow(mesh, flows, caller, w, port)
+                if verdict.mtls != "plaintext" or verdict.authz != "allow":
+                    continue
+                own = RequestContext(
+                    source_ip=caller.pod_ips[0] if caller.pod_ips else None,
+                    port=port,
+                    http=verdict.protocol == "http",
+                )
+                if rule_matches(rule, "ALLOW", own)[0]:
+                    callers.append(caller.key)
+            outside = anyone.authz == "allow"
+            if not callers and not outside:
+                continue
+            named = ", ".join(callers) if callers else "none in the manifests"
+            others = ", and any client without a sidecar" if outside else ""
+            yield Finding(
+                "mesh.identity-without-mtls",
+                "high" if callers else "medium",
+                f"{policy.id} rules[{index}] allows by {negative[0]} (a negative "
+                f"match), and {w.key} port {port} accepts plaintext "
+                f"({server.reason}): a plaintext caller has no identity, so it "
+                f"satisfies the negative match and is allowed; plaintext callers: "
+                f"{named}{others}",
+                refs(policy, w) + (refs(server.policy) if server.policy else ()),
+                f"allow the intended callers by principals instead of {negative[0]}, "
+                f"or make port {port} STRICT",
+                details={
+                    "case": "negative-match",
+                    "field": negative[0],
+                    "workload": w.key,
+                    "port": port,
+                    "mode": server.mode,
+                    "callers": callers,
+                },
+            )
+
+
+def _flow(
+    mesh: Mesh,
+    flows: dict[tuple[str, str, int], MeshVerdict],
+    caller: Workload | None,
+    server: Workload,
+    port: int,
+) -> MeshVerdict:
+    """The mesh verdict of one call, cached across rules."""
+    key = (caller.key if caller else "", server.key, port)
+    if key not in flows:
+        flows[key] = mesh.evaluate(caller, server, dst_port=port)
+    return flows[key]

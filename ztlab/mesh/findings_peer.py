@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 from ztlab.findings import Finding
 from ztlab.mesh.client import host_specificity, service_fqdn
+from ztlab.mesh.dataplane import INJECTION_LABEL, injection_request
 from ztlab.mesh.findings_common import refs, selected_workloads
-from ztlab.mesh.peerauth import mode_of
+from ztlab.mesh.peerauth import PeerMode, mode_of
+from ztlab.model import Workload
 
 if TYPE_CHECKING:
     from ztlab.mesh.engine import Mesh
@@ -104,7 +106,19 @@ def peer_authentication_findings(mesh: Mesh) -> Iterator[Finding]:
 
 
 def dataplane_findings(mesh: Mesh) -> Iterator[Finding]:
+    """Workloads without a proxy where one is expected, and stale predictions.
+
+    >>> from ztlab.mesh.engine import mesh_of
+    >>> from ztlab.model import Cluster, Labels, Namespace, Workload
+    >>> ns = Namespace("old", Labels({"istio-injection": "disabled"}))
+    >>> w = Workload("Deployment", "old", "ftp",
+    ...              labels=Labels({"sidecar.istio.io/inject": "true"}))
+    >>> c = Cluster(namespaces={"old": ns}, workloads={w.key: w})
+    >>> [f.details["ignored"] for f in dataplane_findings(mesh_of(c))]
+    ['pod label sidecar.istio.io/inject="true"']
+    """
     cluster = mesh.cluster
+    mesh_wide = mesh.peer.namespace_mode(cluster.root_namespace)
     meshed_ns = {
         w.namespace for w in cluster.workloads.values() if mesh.dataplane(w).meshed
     }
@@ -118,9 +132,14 @@ def dataplane_findings(mesh: Mesh) -> Iterator[Finding]:
                 refs(w),
                 "restart the pods so they match the injection settings",
             )
+        ns = cluster.namespaces.get(w.namespace)
+        asked = injection_request(w)
+        disabled = ns is not None and ns.labels.get(INJECTION_LABEL) == "disabled"
+        if not plane.meshed and asked and disabled:
+            yield _ignored_injection(w, asked, mesh_wide)
+            continue
         if plane.meshed or w.namespace in ("kube-system", cluster.root_namespace):
             continue
-        ns = cluster.namespaces.get(w.namespace)
         injected_ns = ns is not None and (
             ns.labels.get("istio-injection") == "enabled"
             or bool(ns.labels.get("istio.io/rev"))
@@ -135,6 +154,33 @@ def dataplane_findings(mesh: Mesh) -> Iterator[Finding]:
                 refs(w),
                 "inject the sidecar or move the workload out of the mesh namespace",
             )
+
+
+def _ignored_injection(w: Workload, asked: str, mesh_wide: PeerMode) -> Finding:
+    """A pod template asks for a sidecar that istio-injection=disabled refuses."""
+    if mesh_wide.mode == "STRICT":
+        effect = (
+            f" while the mesh is STRICT ({mesh_wide.reason}): its calls to STRICT "
+            "workloads are rejected, it has no identity and enforces no mesh policy"
+        )
+    else:
+        effect = ": it has no identity, sends plaintext and enforces no mesh policy"
+    return Finding(
+        "mesh.workload-without-sidecar",
+        "medium",
+        f"{w.key} asks for a sidecar ({asked}), but namespace {w.namespace} has "
+        f"{INJECTION_LABEL}=disabled, which always wins: the {asked.split(' ')[1]} "
+        f"is ignored and the workload runs without a proxy{effect}",
+        refs(w) + ((refs(mesh_wide.policy)) if mesh_wide.policy else ()),
+        f"label namespace {w.namespace} {INJECTION_LABEL}=enabled (or move the "
+        f"workload to an injected namespace), or drop the ignored {asked}",
+        details={
+            "case": "injection-label-ignored",
+            "ignored": asked,
+            "namespace_label": f"{INJECTION_LABEL}=disabled",
+            "mesh_mode": mesh_wide.mode,
+        },
+    )
 
 
 def destination_rule_findings(mesh: Mesh) -> Iterator[Finding]:

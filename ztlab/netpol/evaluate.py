@@ -10,6 +10,7 @@ from __future__ import annotations
 from ztlab.errors import QueryError
 from ztlab.model import Cluster, NetworkPolicy, PolicyPeer, PortSet, Service, Workload
 from ztlab.netpol.endpoints import Endpoint, External, Match, parse_endpoint, peer_match
+from ztlab.netpol.explain import near_misses, port_miss
 from ztlab.netpol.ports import rule_ports
 from ztlab.netpol.verdict import RuleRef, Side, Verdict
 
@@ -75,13 +76,13 @@ def evaluate_side(
             rule_set = rule_ports(rule.ports, destination)
             match, peer_index = _rule_peers(cluster, policy, rule.peers, other)
             if match is Match.NO:
-                near.extend(_near_misses(cluster, policy, direction, rule, other))
+                near.extend(near_misses(cluster, policy, direction, rule, other))
                 continue
             if rule_set.is_empty():
                 near.append(
                     (
                         1,
-                        _port_miss(
+                        port_miss(
                             policy, direction, rule.index, rule.ports, destination
                         ),
                     )
@@ -135,64 +136,6 @@ def _rule_peers(
         if match is Match.MAYBE:
             best = Match.MAYBE
     return best, None
-
-
-def _port_miss(
-    policy: NetworkPolicy,
-    direction: str,
-    index: int,
-    ports: tuple,
-    dst: Workload | None,
-) -> str:
-    names = [p.port for p in ports if isinstance(p.port, str)]
-    where = f"{policy.key} {direction.lower()} rule {index + 1}"
-    if names and dst is not None:
-        return (
-            f"{where} admits the peer but names port {', '.join(names)}, which "
-            f"{dst.key} does not declare for that protocol"
-        )
-    return f"{where} admits the peer on no port of the destination"
-
-
-def _near_misses(
-    cluster: Cluster, policy: NetworkPolicy, direction: str, rule, other: Endpoint
-) -> list[tuple[int, str]]:
-    """For peers that failed, how far the other endpoint is from matching."""
-    out = []
-    where = f"{policy.key} {direction.lower()} rule {rule.index + 1}"
-    for i, peer in enumerate(rule.peers):
-        if isinstance(other, External) or peer.ip_block is not None:
-            continue
-        problems: list[str] = []
-        if peer.namespace_selector is None:
-            if other.namespace != policy.namespace:
-                problems.append(
-                    f"its podSelector-only peer means namespace {policy.namespace}, "
-                    f"the peer is in {other.namespace}"
-                )
-        else:
-            ns = cluster.namespaces.get(other.namespace)
-            labels = ns.labels if ns else {}
-            problems += _selector_gaps(
-                peer.namespace_selector, labels, "namespace " + other.namespace
-            )
-        if peer.pod_selector is not None:
-            problems += _selector_gaps(peer.pod_selector, other.labels, other.key)
-        if problems:
-            out.append((len(problems), f"{where} peer {i + 1}: " + "; ".join(problems)))
-    return out
-
-
-def _selector_gaps(selector, labels, who: str) -> list[str]:
-    gaps = []
-    for key, value in selector.match_labels.items():
-        if labels.get(key) != value:
-            has = f"has {key}={labels[key]}" if key in labels else f"has no {key} label"
-            gaps.append(f"needs {key}={value}, {who} {has}")
-    for req in selector.match_expressions:
-        if not req.matches(labels):
-            gaps.append(f"needs {req}, {who} does not match it")
-    return gaps
 
 
 def _resolve_port(

@@ -56,6 +56,7 @@ PALETTE = (
     "#76b7b2", "#ff9da7", "#9c755f", "#e15759", "#bab0ac",
 )  # fmt: skip
 EXTERNAL_COLOR = "#dddddd"
+LEGEND_NAMESPACES = 20
 
 _REMOTE_TAG = re.compile(
     r"<link\b[^>]*\bhref\s*=\s*[\"']?https?://[^>]*>"
@@ -117,8 +118,11 @@ def legend_html(view: View) -> str:
         f'<span style="display:inline-block;margin-right:12px">'
         f'<span style="display:inline-block;width:10px;height:10px;'
         f'border-radius:5px;background:{color}"></span> {_esc(name)}</span>'
-        for name, color in namespace_colors(view).items()
+        for name, color in list(namespace_colors(view).items())[:LEGEND_NAMESPACES]
     ]
+    hidden = len(namespace_colors(view)) - LEGEND_NAMESPACES
+    if hidden > 0:
+        items.append(f"and {hidden} more (colors repeat)")
     shown = {e.status for e in view.edges}
     edges = [
         f'<span style="display:inline-block;margin-right:12px">'
