@@ -26,11 +26,10 @@ SERVED_PORTS = (80, 81)
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 # Upstream ignores loopback (pod to itself) when it compares truth tables, and
-# the NetworkPolicy concept page says a pod cannot block access to itself. ztlab
-# evaluates self-traffic through the same rules as any other pair, which matches
-# the expectations upstream writes down for the diagonal. Set to False to skip
-# the diagonal the way upstream does.
-LOOPBACK_FOLLOWS_RULES = True
+# the NetworkPolicy concept page says a pod cannot block access to itself, so
+# the diagonal is skipped here as upstream does; test_semantics checks the
+# self-access rule on its own.
+LOOPBACK_FOLLOWS_RULES = False
 
 Manifest = Mapping[str, Any] | str
 

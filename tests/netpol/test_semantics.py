@@ -1093,3 +1093,53 @@ def test_example_7_ports_stay_with_their_own_ip_block(load_yaml, shop):
     assert allowed(cluster, "shop/web", "10.0.0.5", 443)
     assert not allowed(cluster, "shop/web", "10.0.0.4", 443)
     assert not allowed(cluster, "shop/web", "10.0.0.5", 80)
+
+
+# Self access: "a pod cannot block access to itself" (NetworkPolicy concept page,
+# the list of entities a Pod can communicate with).
+
+
+def test_a_pod_cannot_block_access_to_itself(load_yaml, shop):
+    cluster = load_yaml(
+        *shop,
+        netpol(
+            "shop",
+            "deny-all",
+            """\
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+""",
+        ),
+    )
+
+    verdict = cluster.can_reach("shop/db", "shop/db", 8080)
+    assert verdict.allowed and verdict.definite
+    assert not allowed(cluster, "shop/web", "shop/db", 8080)
+
+
+def test_replicas_of_one_workload_follow_the_rules(load_yaml):
+    deployment = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, ports: [{containerPort: 5432}]}]}
+"""
+    cluster = load_yaml(
+        deployment,
+        netpol(
+            "shop",
+            "deny-all",
+            """\
+  podSelector: {}
+  policyTypes: [Ingress]
+""",
+        ),
+    )
+
+    # Between replicas the policy applies: the ingress default-deny holds.
+    assert not allowed(cluster, "shop/db", "shop/db", 5432)

@@ -18,7 +18,12 @@ from ztlab.errors import ZtlabError
 
 __all__ = ["COMMANDS", "check", "render"]
 
-MARK = {"pass": "PASS", "fail": "FAIL", "unknown": "????", "needs-attestation": "ATTEST"}
+MARK = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "unknown": "????",
+    "needs-attestation": "ATTEST",
+}
 
 
 @click.command()
@@ -87,7 +92,7 @@ def check(
     """
     from ztlab import scorecard as sc
 
-    options = {
+    options: dict[str, Any] = {
         "strict": strict,
         "default_namespace": default_namespace,
         "pod_cidrs": pod_cidrs,
@@ -125,8 +130,11 @@ def check(
     gate = {
         "fail_on": fail_on,
         "violations": len(card.violations()),
-        "accepted": len(card.violations()) - len(sc.gate(card.violations(), "info", accepted)),
-        "blocking": [{**v.to_dict(), "fingerprint": sc.fingerprint(v)} for v in blocking],
+        "accepted": len(card.violations())
+        - len(sc.gate(card.violations(), "info", accepted)),
+        "blocking": [
+            {**v.to_dict(), "fingerprint": sc.fingerprint(v)} for v in blocking
+        ],
         "passed": not blocking,
     }
 
@@ -162,13 +170,17 @@ def render(
     overall = data["overall"]
     out = [h(f"Zero-trust scorecard: {'-' if overall is None else overall}%")]
     rows = [
-        [p, "-" if s["score"] is None else f"{s['score']}%", s["pass"], s["fail"],
-         s["unknown"], s["needs-attestation"]]
+        [
+            p,
+            "-" if s["score"] is None else f"{s['score']}%",
+            s["pass"],
+            s["fail"],
+            s["unknown"],
+            s["needs-attestation"],
+        ]
         for p, s in data["pillars"].items()
     ]
-    out.append(
-        table(["pillar", "score", "pass", "fail", "unknown", "attest"], rows)
-    )
+    out.append(table(["pillar", "score", "pass", "fail", "unknown", "attest"], rows))
     for pillar in data["pillars"]:
         items = [i for i in data["items"] if i["pillar"] == pillar]
         out.append(h(pillar.capitalize()))

@@ -276,6 +276,7 @@ def _negative_matches(
                 )
                 if rule_matches(rule, "ALLOW", own)[0]:
                     callers.append(caller.key)
+            callers.sort()
             outside = anyone.authz == "allow"
             if not callers and not outside:
                 continue

@@ -23,6 +23,13 @@ __all__ = [
 
 
 def peer_authentication_findings(mesh: Mesh) -> Iterator[Finding]:
+    """PeerAuthentication modes, scopes and port keys that weaken or miss mTLS.
+
+    >>> from ztlab.mesh.engine import mesh_of
+    >>> from ztlab.model import Cluster
+    >>> [f.id for f in peer_authentication_findings(mesh_of(Cluster()))]
+    ['mesh.no-mesh-strict']
+    """
     cluster = mesh.cluster
     pas = cluster.istio_of_kind("PeerAuthentication")
     if not any(p.namespace == cluster.root_namespace and not p.selector for p in pas):
@@ -184,6 +191,13 @@ def _ignored_injection(w: Workload, asked: str, mesh_wide: PeerMode) -> Finding:
 
 
 def destination_rule_findings(mesh: Mesh) -> Iterator[Finding]:
+    """Clients that send plaintext or non-Istio TLS to a STRICT workload.
+
+    >>> from ztlab.mesh.engine import mesh_of
+    >>> from ztlab.model import Cluster
+    >>> list(destination_rule_findings(mesh_of(Cluster())))
+    []
+    """
     cluster = mesh.cluster
     for dr in cluster.istio_of_kind("DestinationRule"):
         settings = []

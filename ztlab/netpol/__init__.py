@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ztlab.model import Cluster
+from ztlab.model import Cluster, PortSet
 from ztlab.netpol.engine import Engine, Flow, engine_of
-from ztlab.netpol.evaluate import can_reach
+from ztlab.netpol.evaluate import _single_pod, can_reach
 from ztlab.netpol.verdict import RuleRef, Side, Verdict, ports_json
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ def flows(
 
     Flows are at workload granularity (the owning controller, or the pod for
     bare pods). A workload's connections to itself are left out unless
-    ``include_self``. External flows name the CIDRs that ipBlocks (or the lack
+    ``include_self``; a single pod may always reach itself, whatever the
+    policies say. External flows name the CIDRs that ipBlocks (or the lack
     of isolation: ``0.0.0.0/0`` and ``::/0``) admit.
 
     Limitations: external CIDRs are listed as the policies write them; they
@@ -57,9 +58,16 @@ def flows(
         definite = possible.is_empty() and not (hostnet >> s & 1 or hostnet >> d & 1)
         for src in classes[s].members:
             for dst in classes[d].members:
-                if src is dst and not include_self:
+                if src is dst and (not include_self or _single_pod(src)):
                     continue
                 out.append(Flow(src.key, dst.key, sure, possible, definite, policies))
+    if include_self:
+        # A pod cannot block access to itself (the NetworkPolicy concept page).
+        out += [
+            Flow(w.key, w.key, PortSet.all())
+            for w in cluster.workloads.values()
+            if _single_pod(w)
+        ]
     if external:
         for c in classes:
             # Whether policies govern a hostNetwork pod is up to the plugin.

@@ -160,6 +160,17 @@ def _pair(
     port: int | str | None,
     protocol: str,
 ) -> Verdict:
+    if src is dst and isinstance(src, Workload) and _single_pod(src):
+        # "A pod cannot block access to itself" (the NetworkPolicy concept page).
+        number, missing = _resolve_port(dst, port, protocol)
+        return Verdict(
+            src=src.key, dst=dst.key, protocol=protocol, port=port,
+            allowed=missing is None, definite=True, ports=PortSet.all(),
+            egress=None, ingress=None,
+            reasons=(missing or f"{src.key} is one pod, and a pod cannot block "
+                     "access to itself: NetworkPolicy does not apply",),
+            target_ports=(number,) if number else (),
+        )
     egress = evaluate_side(cluster, "Egress", src, dst, dst)
     ingress = evaluate_side(cluster, "Ingress", dst, src, dst)
     lower = egress.ports & ingress.ports
@@ -210,6 +221,10 @@ def _pair(
         reasons=tuple(reasons),
         target_ports=(number,) if number else (),
     )
+
+
+def _single_pod(workload: Workload) -> bool:
+    return workload.kind == "Pod" or workload.replicas == 1
 
 
 def _admits(side: Side, protocol: str, number: int | None) -> bool:

@@ -20,7 +20,7 @@ def port_miss(
     policy: NetworkPolicy,
     direction: str,
     index: int,
-    ports: tuple,
+    ports: tuple[PolicyPort, ...],
     dst: Workload | None,
 ) -> str:
     names = [p.port for p in ports if isinstance(p.port, str)]

@@ -95,7 +95,9 @@ def broad_rule(rule: Mapping[str, Any]) -> str | None:
     if not rule:
         return "it matches every request"
     sources = [
-        (e.get("source") or {}) for e in rule.get("from") or () if isinstance(e, Mapping)
+        (e.get("source") or {})
+        for e in rule.get("from") or ()
+        if isinstance(e, Mapping)
     ]
     if not sources and not rule.get("when"):
         return "it has no from and no when: any source"
@@ -112,7 +114,11 @@ def no_allow_all(ctx: Context) -> CheckResult:
     title = "No allow-all AuthorizationPolicy"
     if not ctx.mesh_applies():
         return CheckResult(
-            cid, PILLAR, title, "unknown", "high",
+            cid,
+            PILLAR,
+            title,
+            "unknown",
+            "high",
             message="not applicable: the cluster has no service mesh",
         )
     out: list[Finding] = []

@@ -110,9 +110,7 @@ def load_attestations(path: str | Path) -> list[Attestation]:
             if key.value == "attestations" and isinstance(value, yaml.SequenceNode):
                 for i, item in enumerate(value.value):
                     lines[("attestations", i)] = item.start_mark.line + 1
-    errors = sorted(
-        _validator().iter_errors(data), key=lambda e: list(e.absolute_path)
-    )
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
         path_ = tuple(error.absolute_path)

@@ -33,8 +33,11 @@ def baseline_data(violations: Iterable[Finding]) -> dict[str, Any]:
     'network.no-ssh'
     """
     accepted = {
-        fingerprint(v): {"fingerprint": fingerprint(v), "check": v.rule,
-                         "message": v.message}
+        fingerprint(v): {
+            "fingerprint": fingerprint(v),
+            "check": v.rule,
+            "message": v.message,
+        }
         for v in violations
     }
     return {

@@ -42,9 +42,7 @@ def classification_labels(ctx: Context) -> CheckResult:
     cid = "data.classification-labels"
     out = []
     objects = [*ctx.team_workloads()] + [
-        s
-        for s in ctx.cluster.services.values()
-        if s.namespace not in SYSTEM_NAMESPACES
+        s for s in ctx.cluster.services.values() if s.namespace not in SYSTEM_NAMESPACES
     ]
     for obj in objects:
         value = obj.labels.get(LABEL)
@@ -97,7 +95,11 @@ def _unclassified(ctx: Context, cid: str, title: str, severity: str) -> CheckRes
     labelled = all(LABEL in w.labels for w in ctx.team_workloads())
     if labelled:
         return CheckResult(
-            cid, PILLAR, title, "pass", severity,
+            cid,
+            PILLAR,
+            title,
+            "pass",
+            severity,
             message="no workload is classified confidential or restricted",
         )
     return CheckResult(
@@ -183,9 +185,7 @@ def _network_callers(ctx: Context, cid: str, w: Workload) -> list[Finding]:
 def _mesh_callers(ctx: Context, cid: str, w: Workload) -> list[Finding]:
     if not ctx.mesh.dataplane(w).has_sidecar:
         return []
-    allows = [
-        p for p in applicable_policies(ctx.cluster, w) if action_of(p) == "ALLOW"
-    ]
+    allows = [p for p in applicable_policies(ctx.cluster, w) if action_of(p) == "ALLOW"]
     out = []
     if not allows:
         out.append(

@@ -168,7 +168,11 @@ def request_authentication(ctx: Context) -> CheckResult:
     title = "Request authentication where authorization uses request principals"
     if not ctx.mesh_applies():
         return CheckResult(
-            cid, PILLAR, title, "unknown", "high",
+            cid,
+            PILLAR,
+            title,
+            "unknown",
+            "high",
             message="not applicable: the cluster has no service mesh",
         )
     out = []

@@ -147,7 +147,7 @@ def verdict(
 ) -> CheckResult:
     """``pass`` with ``ok`` as message when there are no violations, else ``fail``."""
     if not violations:
-        return CheckResult(check_id, pillar, title, "pass", severity, evidence, ok, "")
+        return CheckResult(check_id, pillar, title, "pass", severity, evidence, ok, fix)
     violations = sorted(
         violations, key=lambda f: (severity_rank(f.severity), f.message)
     )

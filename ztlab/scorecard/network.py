@@ -124,7 +124,11 @@ def no_plaintext_meshed(ctx: Context) -> CheckResult:
     cluster = ctx.cluster
     if not any(ctx.meshed(w) for w in cluster.workloads.values()):
         return CheckResult(
-            cid, PILLAR, title, "unknown", "high",
+            cid,
+            PILLAR,
+            title,
+            "unknown",
+            "high",
             message="not applicable: no workload has a mesh proxy",
         )
     out = []

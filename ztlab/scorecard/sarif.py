@@ -61,7 +61,7 @@ def _locations(objects: tuple[ObjectRef, ...]) -> list[dict[str, Any]]:
 
 
 def _related(objects: tuple[ObjectRef, ...]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for o in objects:
         if o.provenance is not None and o.provenance.source:
             out.append(
@@ -107,8 +107,8 @@ def to_sarif(card: Scorecard, *, version: str = "0.1.0") -> dict[str, Any]:
     >>> log["version"], log["runs"][0]["tool"]["driver"]["rules"][0]["id"]
     ('2.1.0', 'network.no-ssh')
     """
-    rules = []
-    index = {}
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
     for r in card.results:
         index[r.id] = len(rules)
         rules.append(

@@ -25,6 +25,7 @@ __all__ = ["Difference", "Proof", "reload", "prove"]
 
 POLICY_KINDS = ("PeerAuthentication", "AuthorizationPolicy")
 _TAG = "intent:"
+_SMALL_RANGE = 64
 _PROBE_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
 
@@ -258,10 +259,14 @@ def _external_atoms(
 # Mesh layer
 
 
-def _probe_ports(ports: PortSet) -> list[int]:
+def _probe_ports(ports: PortSet, declared: set[int] | None = None) -> list[int]:
+    """TCP ports worth probing: small ranges whole, and declared ports in big ones."""
     out: set[int] = set()
     for lo, hi in ports.ranges("TCP"):
-        out.update(range(lo, hi + 1) if hi - lo < 8 else (lo, hi))
+        if hi - lo < _SMALL_RANGE:
+            out.update(range(lo, hi + 1))
+        else:
+            out.update(p for p in declared or () if lo <= p <= hi)
     return sorted(out)
 
 
@@ -294,9 +299,10 @@ def _mesh(plan: Plan, after: Cluster, proof: Proof) -> None:
             probe = probe | PortSet.of(p.protocol, p.port)
         for ports in wanted.values():
             probe = probe | ports
+        declared = {p.port for p in w.ports if p.protocol == "TCP"}
         intended_principals: dict[int, set[str | None]] = {}
         for src, ports in wanted.items():
-            for port in _probe_ports(ports):
+            for port in _probe_ports(ports, declared):
                 who = None
                 if not is_cidr(src) and mesh.dataplane(src).meshed:
                     who = principal(after, after.workloads[src])
@@ -305,7 +311,7 @@ def _mesh(plan: Plan, after: Cluster, proof: Proof) -> None:
             if src == dst:
                 continue
             want = _wanted(wanted, src)
-            for port in _probe_ports(probe):
+            for port in _probe_ports(probe, declared):
                 checked += 1
                 if is_cidr(src):
                     verdict = mesh.evaluate(

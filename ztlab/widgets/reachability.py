@@ -37,11 +37,13 @@ class ReachabilityExplorer(Panel):
         self.cluster = cluster
         self.result: ReachResult | None = None
         self.error: str | None = None
+        self._quiet = False
         self._base_view: View | None = cluster_view(cluster) if graph else None
         srcs, dsts = sources(cluster), destinations(cluster)
         self.source = w.Dropdown(options=srcs, value=srcs[0], description="source")
         self.destination = w.Dropdown(
-            options=dsts, value=dsts[1] if len(dsts) > 1 else dsts[0],
+            options=dsts,
+            value=dsts[1] if len(dsts) > 1 else dsts[0],
             description="destination",
         )
         self.port = w.Dropdown(description="port")
@@ -73,7 +75,8 @@ class ReachabilityExplorer(Panel):
         self.update()
 
     def on_change(self, change: dict[str, Any]) -> None:
-        self.update()
+        if not self._quiet:
+            self.update()
 
     # Logic
 
@@ -85,9 +88,13 @@ class ReachabilityExplorer(Panel):
         elif dst in self.cluster.workloads:
             numbers = [p.port for p in self.cluster.workloads[dst].ports]
         options = [ANY_PORT, *(str(n) for n in sorted(set(numbers)))]
-        with self.port.hold_trait_notifications():
+        # Changing the options fires the port handler; one update follows anyway.
+        self._quiet = True
+        try:
             self.port.options = options
             self.port.value = options[1] if len(options) > 1 else ANY_PORT
+        finally:
+            self._quiet = False
 
     @property
     def verdict_word(self) -> str:

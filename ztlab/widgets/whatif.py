@@ -108,7 +108,9 @@ class WhatIfPanel(Panel):
         self.update()
 
     def on_label(self, _button: Any = None) -> None:
-        self.set_label(self.workload.value, self.label_key.value, self.label_value.value)
+        self.set_label(
+            self.workload.value, self.label_key.value, self.label_value.value
+        )
 
     def set_label(self, workload: str, key: str, value: str) -> None:
         """Set (or, with an empty value, remove) a pod label of one workload."""
