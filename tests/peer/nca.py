@@ -59,7 +59,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import resource
 import subprocess
 import tempfile
 import time
@@ -147,8 +146,7 @@ def run_nca(manifest_dir: str | Path, timeout: float | None = None) -> NcaRun:
                 cmd, stdout=log_fh, stderr=subprocess.STDOUT, cwd=tmp
             )
             try:
-                # wait4 gives this child's own rusage, not all children's.
-                _, status, usage = _wait4(proc, timeout)
+                _, status, max_rss_kib = _wait4(proc, timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -159,21 +157,36 @@ def run_nca(manifest_dir: str | Path, timeout: float | None = None) -> NcaRun:
         if code != 0 or not out.exists():
             tail = "\n".join(text.splitlines()[-15:])
             raise RuntimeError(f"nca exited with {code}:\n{tail}")
-        return NcaRun(seconds, usage.ru_maxrss, out.read_text(), text)
+        return NcaRun(seconds, max_rss_kib, out.read_text(), text)
 
 
 def _wait4(
     proc: subprocess.Popen[bytes], timeout: float | None
-) -> tuple[int, int, resource.struct_rusage]:
+) -> tuple[int, int, int]:
+    """Wait for ``proc``; its exit status and peak RSS in KiB.
+
+    The peak is the largest ``VmHWM`` of ``/proc/<pid>/status`` seen while
+    polling, where Linux provides it: ``ru_maxrss`` of a spawned child starts
+    at the parent's RSS (it survives fork and exec), so it overstates a small
+    child of a big parent. Elsewhere ``ru_maxrss`` is used.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
+    status_file = Path(f"/proc/{proc.pid}/status")
+    hwm = 0
     while True:
-        pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
+        try:
+            for line in status_file.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    hwm = max(hwm, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return pid, status, usage
+            return pid, status, hwm or usage.ru_maxrss
         if deadline is not None and time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(proc.args, timeout or 0)
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def nca_time(manifest_dir: str | Path, timeout: float | None = None) -> float:

@@ -42,9 +42,9 @@ def _register() -> None:
     if _REGISTERED:
         return
     _REGISTERED = True
-    from ztlab.cli import abac, check, flows, lab, live, report
+    from ztlab.cli import abac, check, export, flows, lab, live, report
 
-    for module in (report, flows, lab, abac, live, check):
+    for module in (report, flows, lab, abac, live, check, export):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -8,6 +8,7 @@ from ztlab.model import (
     Cluster,
     LabelSelector,
     NetworkPolicy,
+    PolicyPort,
     PolicyRule,
     Workload,
 )

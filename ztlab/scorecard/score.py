@@ -75,7 +75,9 @@ class Scorecard:
         """The pillar scores as a pandas DataFrame (one row per pillar)."""
         import pandas as pd
 
-        return pd.DataFrame.from_dict(self.pillar_scores(), orient="index")
+        frame = pd.DataFrame.from_dict(self.pillar_scores(), orient="index")
+        frame["score"] = frame["score"].astype("Int64")
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         return {

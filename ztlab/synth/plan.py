@@ -100,6 +100,8 @@ def make_plan(cluster: Cluster, intent: Intent) -> Plan:
     plan = Plan(cluster, intent, governed, selections, {}, {})
     plan.dns = dns_servers(cluster) if intent.dns else []
     for (src, dst), ports in intent.pairs().items():
+        if src == dst:
+            continue
         if plan.is_governed(src) or plan.is_governed(dst):
             plan.expected[(src, dst)] = plan.expected.get(
                 (src, dst), PortSet.empty()

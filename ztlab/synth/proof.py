@@ -172,7 +172,7 @@ def _network(plan: Plan, after: Cluster, proof: Proof) -> None:
                 cidr = f.src if side == "in" else f.dst
                 external.setdefault((w, side), []).append((cidr, f.ports))
             continue
-        if plan.is_governed(f.src) or plan.is_governed(f.dst):
+        if f.src != f.dst and (plan.is_governed(f.src) or plan.is_governed(f.dst)):
             actual[(f.src, f.dst)] = (f.ports, f.possible)
     expected_ext: dict[tuple[str, str], list[tuple[str, PortSet]]] = {}
     for (src, dst), ports in plan.expected.items():

@@ -17,18 +17,10 @@ ipycytoscape and ipysigma.
 from __future__ import annotations
 
 from ztlab.model import Cluster
+from ztlab.viz.aggregate import cluster_view, drill_down, namespace_view
 from ztlab.viz.page import html_table, report_page
 from ztlab.viz.render import Graph, iframe, render
-from ztlab.viz.view import (
-    View,
-    ViewEdge,
-    ViewNode,
-    cluster_view,
-    drill_down,
-    namespace_view,
-    with_query,
-    workload_view,
-)
+from ztlab.viz.view import View, ViewEdge, ViewNode, with_query, workload_view
 
 __all__ = [
     "Graph",

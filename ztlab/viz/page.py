@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ztlab.model import Cluster
+from ztlab.viz.aggregate import cluster_view
 from ztlab.viz.render import csp_for, render
-from ztlab.viz.view import cluster_view
 
 __all__ = ["html_table", "report_page"]
 

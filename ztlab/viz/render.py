@@ -64,6 +64,8 @@ _REMOTE_TAG = re.compile(
     re.IGNORECASE,
 )
 _EMPTY_HEADING = re.compile(r"<center>\s*<h1>\s*</h1>\s*</center>")
+# The template's commented-out links to a node_modules copy of vis.
+_DEAD_LINKS = re.compile(r"<!--\s*<link\b[^>]*node_modules.*?-->", re.DOTALL)
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 
 
@@ -195,6 +197,7 @@ def render_document(view: View, *, height: str = "600px", title: str = "") -> st
     page = _network(view, height).generate_html()
     page = _REMOTE_TAG.sub("", page)
     page = _EMPTY_HEADING.sub("", page)
+    page = _DEAD_LINKS.sub("", page)
     heading = title or view.heading
     header = f'<h3 style="font:bold 14px sans-serif;margin:4px 0">{_esc(heading)}</h3>'
     if view.note:

@@ -10,7 +10,8 @@ from ztlab.errors import ZtlabError
 from ztlab.model import Cluster
 from ztlab.reach import ReachResult, reach
 from ztlab.viz import render, with_query
-from ztlab.viz.view import View, cluster_view
+from ztlab.viz.aggregate import cluster_view
+from ztlab.viz.view import View
 from ztlab.widgets.common import Panel, badge, destinations, esc, sources
 
 __all__ = ["ReachabilityExplorer"]

@@ -1,0 +1,131 @@
+"""``ztlab export``: least-privilege policies from intent, proven by re-analysis."""
+
+from __future__ import annotations
+
+import click
+
+from ztlab.cli.common import load_cluster, load_option_group, paths_argument
+from ztlab.cli.output import emit, fail, warn
+from ztlab.cli.tables import text_table
+
+__all__ = ["COMMANDS"]
+
+
+@click.command()
+@paths_argument
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
+              help="Directory for the YAML and kustomization.yaml.")
+@click.option("--intent", "intent_file", type=click.Path(exists=True, dir_okay=False),
+              help="Intent YAML: flows with from, to, ports, protocol, methods, paths.")
+@click.option("--flows", "flows_csv", type=click.Path(exists=True, dir_okay=False),
+              help="Observed flow log (CSV: source, destination, port, protocol, "
+              "method, path).")
+@click.option("--remove", multiple=True, metavar="SRC->DST[:PORT]",
+              help="Remove a flow from the current flows (repeatable).")
+@click.option("--fix-findings", is_flag=True,
+              help="Write the minimal fix of each finding instead of new policies.")
+@click.option("--mesh/--no-mesh", default=None,
+              help="Generate and prove Istio policies (default: when a mesh applies).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print every diff row.")
+@load_option_group
+def export(
+    paths: tuple[str, ...],
+    out_dir: str,
+    intent_file: str | None,
+    flows_csv: str | None,
+    remove: tuple[str, ...],
+    fix_findings: bool,
+    mesh: bool | None,
+    show_diff: bool,
+    strict: bool,
+    pod_cidrs: tuple[str, ...],
+    default_namespace: str,
+) -> None:
+    """Export corrected policies for PATH... into --out and prove them.
+
+    The intent is the current flows minus --remove, or --intent, or --flows.
+    Exits 1 when the proof fails (or a fixed finding remains).
+    """
+    from ztlab import synth
+    from ztlab.synth import writer
+
+    if intent_file and flows_csv:
+        fail("give --intent or --flows, not both")
+    cluster = load_cluster(
+        paths, strict=strict, default_namespace=default_namespace, pod_cidrs=pod_cidrs
+    )
+    if fix_findings:
+        _fix(cluster, out_dir, mesh)
+        return
+    if intent_file:
+        intent = synth.from_yaml(intent_file, cluster)
+    elif flows_csv:
+        intent = synth.from_csv(flows_csv, cluster)
+    else:
+        intent = synth.from_current(cluster, remove=remove)
+    if remove and (intent_file or flows_csv):
+        fail("--remove applies to the current flows; drop --intent/--flows")
+    for row in intent.unmapped:
+        warn(f"unmapped flow-log row: {row}")
+    result = synth.export(cluster, intent, mesh=mesh)
+    note = ""
+    if result.obsolete:
+        note = "Delete after applying (replaced by this export): " + ", ".join(
+            result.obsolete
+        )
+    written = writer.write(result.objects, out_dir, note)
+    emit(f"wrote {len(written)} files to {out_dir} ({len(result.objects)} objects)")
+    s = result.summary
+    emit(
+        f"diff: {s['removed']} flows lose ports, {s['added']} gain ports, "
+        f"{s['unchanged']} keep ports"
+    )
+    if show_diff:
+        cols = ["change", "src", "dst", "protocol", "ports"]
+        emit(text_table(cols, [[r[c] for c in cols] for r in result.diff]))
+    for name in result.obsolete:
+        emit(f"obsolete: {name}")
+    for f in result.findings:
+        emit(f"finding: {f}")
+    for i in result.proof.inexpressible:
+        emit(f"inexpressible: {i}")
+    for g in result.proof.gaps:
+        emit(f"mesh gap: {g.src} -> {g.dst} {g.ports}: {g.detail}")
+    for p in result.problems:
+        emit(f"schema: {p}")
+    proof = result.proof
+    emit(f"proof: {proof.status} ({', '.join(f'{v} {k}' for k, v in proof.checked.items())})")
+    for d in proof.differences:
+        emit(f"  {d.kind} [{d.layer}] {d.src} -> {d.dst} {d.ports} {d.detail}".rstrip())
+    if not proof.ok or result.problems:
+        raise SystemExit(1)
+
+
+def _fix(cluster, out_dir: str, mesh: bool | None) -> None:
+    from ztlab.synth import writer
+    from ztlab.synth.diff import flow_diff, summary
+    from ztlab.synth.fixes import all_findings, fix_findings
+
+    result = fix_findings(cluster, all_findings(cluster, mesh))
+    written = writer.write(result.objects, out_dir)
+    after = result.apply(cluster)
+    emit(f"wrote {len(written)} files to {out_dir} ({len(result.objects)} objects)")
+    s = summary(flow_diff(cluster, after))
+    emit(
+        f"diff: {s['removed']} flows lose ports, {s['added']} gain ports, "
+        f"{s['unchanged']} keep ports"
+    )
+    remaining = {(f.rule, f.message) for f in all_findings(after, mesh)}
+    still = [f for f in result.fixed if (f.rule, f.message) in remaining]
+    for f in result.fixed:
+        emit(f"fixed: {f}")
+    for f in result.unfixed:
+        emit(f"no automatic fix: {f}")
+    emit(f"proof: {'fixed findings gone' if not still else 'some fixed findings remain'}")
+    for f in still:
+        emit(f"  still: {f}")
+    if still:
+        raise SystemExit(1)
+
+
+COMMANDS = [export]
