@@ -45,7 +45,7 @@ def test_flow_log_maps_pods_to_workloads():
     assert pairs[("boutique/checkoutservice", "boutique/emailservice")] == PortSet.of("TCP", 8080)
     assert pairs[("boutique/cartservice", "boutique/redis-cart")] == PortSet.of("TCP", 6379)
     assert pairs[("boutique/frontend", "kube-system/kube-dns")] == PortSet.of("UDP", 53)
-    assert len(pairs) == 21
+    assert len(pairs) == 19  # counted by hand from the rows
     email = [f for f in intent.flows if f.dst == "boutique/emailservice"]
     assert email[0].methods == ("POST",)
     assert email[0].paths == ("/hipstershop.EmailService/SendOrderConfirmation",)

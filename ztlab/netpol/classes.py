@@ -29,9 +29,12 @@ def bits(mask: int) -> Iterator[int]:
 
 @dataclass
 class WorkloadClass:
+    """Workloads alike under every policy; ``named`` is their named-port map."""
+
     index: int
     representative: Workload
     members: list[Workload]
+    named: frozenset[tuple[str | None, str, int]] = frozenset()
 
     @property
     def namespace(self) -> str:
@@ -53,7 +56,7 @@ class ClassIndex:
             key = _class_key(w)
             found = by_key.get(key)
             if found is None:
-                by_key[key] = WorkloadClass(len(by_key), w, [w])
+                by_key[key] = WorkloadClass(len(by_key), w, [w], key[2])
             else:
                 found.members.append(w)
         self.classes = list(by_key.values())
@@ -71,7 +74,7 @@ class ClassIndex:
             for k, v in w.labels.items():
                 self.kv_mask[(k, v)] = self.kv_mask.get((k, v), 0) | bit
                 self.key_mask[k] = self.key_mask.get(k, 0) | bit
-            named = _class_key(w)[2]
+            named = c.named
             self.portmap_mask[named] = self.portmap_mask.get(named, 0) | bit
             if w.host_network:
                 self.host_network |= bit
@@ -79,25 +82,16 @@ class ClassIndex:
                 self.with_ips |= bit
         self._ns_selector_cache: dict[LabelSelector, int] = {}
         self._selector_cache: dict[LabelSelector, int] = {}
+        self._ns_names: list[str] | None = None
+        self._ns_kv: dict[tuple[str, str], int] = {}
+        self._ns_key: dict[str, int] = {}
 
     def selector_mask(self, selector: LabelSelector) -> int:
         """Classes whose labels the selector matches (in every namespace)."""
         cached = self._selector_cache.get(selector)
         if cached is not None:
             return cached
-        mask = self.all
-        for kv in selector.match_labels.items():
-            mask &= self.kv_mask.get(kv, 0)
-        for req in selector.match_expressions:
-            if req.operator in ("In", "NotIn"):
-                hit = 0
-                for value in req.values:
-                    hit |= self.kv_mask.get((req.key, value), 0)
-                mask &= hit if req.operator == "In" else self.all & ~hit
-            elif req.operator == "Exists":
-                mask &= self.key_mask.get(req.key, 0)
-            else:
-                mask &= self.all & ~self.key_mask.get(req.key, 0)
+        mask = _mask_of(selector, self.kv_mask, self.key_mask, self.all)
         self._selector_cache[selector] = mask
         return mask
 
@@ -107,8 +101,42 @@ class ClassIndex:
         if cached is not None:
             return cached
         mask = 0
-        for name, ns in self.cluster.namespaces.items():
-            if name in self.ns_mask and selector.matches(ns.labels):
-                mask |= self.ns_mask[name]
+        for name in self._namespaces_matching(selector):
+            mask |= self.ns_mask.get(name, 0)
         self._ns_selector_cache[selector] = mask
         return mask
+
+    def _namespaces_matching(self, selector: LabelSelector) -> list[str]:
+        """Namespace names the selector matches, through label postings."""
+        if self._ns_names is None:
+            self._ns_names = [n for n in self.cluster.namespaces if n in self.ns_mask]
+            for i, name in enumerate(self._ns_names):
+                for kv in self.cluster.namespaces[name].labels.items():
+                    self._ns_kv[kv] = self._ns_kv.get(kv, 0) | 1 << i
+                    self._ns_key[kv[0]] = self._ns_key.get(kv[0], 0) | 1 << i
+        every = (1 << len(self._ns_names)) - 1
+        mask = _mask_of(selector, self._ns_kv, self._ns_key, every)
+        return [self._ns_names[i] for i in bits(mask)]
+
+
+def _mask_of(
+    selector: LabelSelector,
+    kv_mask: dict[tuple[str, str], int],
+    key_mask: dict[str, int],
+    every: int,
+) -> int:
+    """The objects (as bits) a selector matches, given label postings."""
+    mask = every
+    for kv in selector.match_labels.items():
+        mask &= kv_mask.get(kv, 0)
+    for req in selector.match_expressions:
+        if req.operator in ("In", "NotIn"):
+            hit = 0
+            for value in req.values:
+                hit |= kv_mask.get((req.key, value), 0)
+            mask &= hit if req.operator == "In" else every & ~hit
+        elif req.operator == "Exists":
+            mask &= key_mask.get(req.key, 0)
+        else:
+            mask &= every & ~key_mask.get(req.key, 0)
+    return mask

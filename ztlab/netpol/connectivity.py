@@ -133,40 +133,44 @@ def _profile_vectors(
     )
     profile_of = np.zeros(n, dtype=np.int32)
     keys: dict[tuple, int] = {}
-    vectors: list[np.ndarray] = []
+    firsts: list[tuple[int, tuple]] = []
     for c in idx.classes:
         i = c.index
         if not policies_of[i]:
             key: tuple = ("open",)
         elif direction == "Ingress":
-            named = _named_key(rules_of[i], c)
+            named = c.named if _uses_named(rules_of[i]) else frozenset()
             key = (tuple(id(p) for p in policies_of[i]), named)
         else:
             key = (tuple(id(p) for p in policies_of[i]),)
         number = keys.get(key)
         if number is None:
-            number = keys[key] = len(vectors)
-            vectors.append(_vector(engine, cells, direction, i, key, n))
+            number = keys[key] = len(firsts)
+            firsts.append((i, key))
         profile_of[i] = number
-    return profile_of, np.stack(vectors) if vectors else np.zeros((0, n), np.int32)
+    vectors = np.zeros((len(firsts), n), dtype=np.int32)
+    for row, (i, key) in enumerate(firsts):
+        _fill(vectors[row], engine, cells, direction, i, key, n)
+    return profile_of, vectors
 
 
-def _named_key(rules: list[_Rule], c) -> tuple:
-    if any(isinstance(p.port, str) for r in rules for p in r.rule.ports):
-        return tuple(
-            sorted(
-                (p.name, p.protocol, p.port) for p in c.representative.ports if p.name
-            )
-        )
-    return ()
+def _uses_named(rules: list[_Rule]) -> bool:
+    return any(isinstance(p.port, str) for r in rules for p in r.rule.ports)
 
 
-def _vector(
-    engine: Engine, cells: _Cells, direction: str, i: int, key: tuple, n: int
-) -> np.ndarray:
-    vec = np.full(n, cells.intern(OPEN) if key == ("open",) else 0, dtype=np.int32)
+def _fill(
+    vec: np.ndarray,
+    engine: Engine,
+    cells: _Cells,
+    direction: str,
+    i: int,
+    key: tuple,
+    n: int,
+) -> None:
+    """Write the cell id of each peer class of profile ``key`` into ``vec``."""
     if key == ("open",):
-        return vec
+        vec[:] = cells.intern(OPEN)
+        return
     idx = engine.index
     rules = (
         engine.ingress_rules[i] if direction == "Ingress" else engine.egress_rules[i]
@@ -191,7 +195,6 @@ def _vector(
                 split.append((sure, maybe, engine._ports_for(r, rep), r.policy.key))
     for mask, cell in _split(idx.all, split):
         vec[_bools(mask, n)] = cells.intern(cell)
-    return vec
 
 
 def _first_bit(mask: int) -> list[int]:

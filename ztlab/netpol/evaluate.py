@@ -164,11 +164,20 @@ def _pair(
         # "A pod cannot block access to itself" (the NetworkPolicy concept page).
         number, missing = _resolve_port(dst, port, protocol)
         return Verdict(
-            src=src.key, dst=dst.key, protocol=protocol, port=port,
-            allowed=missing is None, definite=True, ports=PortSet.all(),
-            egress=None, ingress=None,
-            reasons=(missing or f"{src.key} is one pod, and a pod cannot block "
-                     "access to itself: NetworkPolicy does not apply",),
+            src=src.key,
+            dst=dst.key,
+            protocol=protocol,
+            port=port,
+            allowed=missing is None,
+            definite=True,
+            ports=PortSet.all(),
+            egress=None,
+            ingress=None,
+            reasons=(
+                missing
+                or f"{src.key} is one pod, and a pod cannot block "
+                "access to itself: NetworkPolicy does not apply",
+            ),
             target_ports=(number,) if number else (),
         )
     egress = evaluate_side(cluster, "Egress", src, dst, dst)
