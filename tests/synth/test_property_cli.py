@@ -60,7 +60,7 @@ def test_property_sees_inexpressible_flows_sometimes():
         cur = from_current(c)
         half = Intent(cur.flows[::2], dns=False)
         statuses.add(export(c, half, mesh=False).proof.status)
-    assert "proven" in statuses
+    assert "inexpressible" in statuses and "failed" not in statuses
 
 
 def _run(*args):

@@ -26,7 +26,6 @@ __all__ = ["to_sarif", "SARIF_SCHEMA", "LEVELS"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"high": "error", "medium": "warning", "low": "note", "info": "note"}
-INFORMATION_URI = "https://github.com/ztlab/ztlab"
 
 
 def _uri(file: str) -> str:
@@ -132,7 +131,6 @@ def to_sarif(card: Scorecard, *, version: str = "0.1.0") -> dict[str, Any]:
                     "driver": {
                         "name": "ztlab",
                         "version": version,
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },

@@ -148,13 +148,24 @@ def prove(plan: Plan, generated: list[Generated], mesh: bool | None = None) -> P
 
 def _explain(proof: Proof) -> None:
     """Missing flows that a reported inexpressible flow explains are not failures."""
-    gaps = {(i.src, i.dst): i.ports for i in proof.inexpressible}
     kept = []
     for d in proof.differences:
-        if d.kind == "missing" and (d.src, d.dst) in gaps:
+        if d.kind == "missing" and any(
+            _same(d.src, i.src) and _same(d.dst, i.dst) for i in proof.inexpressible
+        ):
             continue
         kept.append(d)
     proof.differences = kept
+
+
+def _same(a: str, b: str) -> bool:
+    """The same workload, or overlapping address ranges (split differently)."""
+    if a == b:
+        return True
+    if not (is_cidr(a) and is_cidr(b)):
+        return False
+    x, y = ipaddress.ip_network(a), ipaddress.ip_network(b)
+    return x.version == y.version and x.overlaps(y)  # type: ignore[arg-type]
 
 
 # Network layer
