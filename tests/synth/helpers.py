@@ -45,13 +45,23 @@ def cluster_of(*manifests: dict[str, Any]) -> Any:
 
 
 def namespace(name: str, **labels: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels},
+    }
 
 
-def deployment(ns: str, name: str, labels: dict[str, str], ports=(), sa=None) -> dict[str, Any]:
+def deployment(
+    ns: str, name: str, labels: dict[str, str], ports=(), sa=None
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "containers": [
-            {"name": "c", "image": "x", "ports": [{"containerPort": p, "protocol": "TCP"} for p in ports]}
+            {
+                "name": "c",
+                "image": "x",
+                "ports": [{"containerPort": p, "protocol": "TCP"} for p in ports],
+            }
         ]
     }
     if sa:
@@ -60,5 +70,8 @@ def deployment(ns: str, name: str, labels: dict[str, str], ports=(), sa=None) ->
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": ns},
-        "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": spec}},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": spec},
+        },
     }

@@ -18,7 +18,10 @@ from .helpers import ROOT, SAMPLES, hand_expected, intent_file, sample
 REMOVALS = {
     "online-boutique": ["*->boutique/adservice", "*->boutique/cartservice"],
     "bookinfo-mesh": ["outside/curl->*", "*->reviews-staging/reviews-v4"],
-    "fintech-zero-trust": ["legacy/legacy-sftp->data/customer-db", "data/customer-db->*"],
+    "fintech-zero-trust": [
+        "legacy/legacy-sftp->data/customer-db",
+        "data/customer-db->*",
+    ],
 }
 
 
@@ -94,10 +97,18 @@ def test_flow_log_path_online_boutique():
     assert result.proof.status == "proven"
     after = reload(c, result.objects, result.plan.governed)
     # From the CSV: the shop calls, nothing else.
-    assert after.can_reach("boutique/checkoutservice", "boutique/emailservice", 8080).allowed
-    assert not after.can_reach("boutique/frontend", "boutique/emailservice", 8080).allowed
-    assert not after.can_reach("boutique/loadgenerator", "boutique/adservice", 9555).allowed
-    assert after.can_reach("boutique/frontend", "kube-system/kube-dns", 53, "UDP").allowed
+    assert after.can_reach(
+        "boutique/checkoutservice", "boutique/emailservice", 8080
+    ).allowed
+    assert not after.can_reach(
+        "boutique/frontend", "boutique/emailservice", 8080
+    ).allowed
+    assert not after.can_reach(
+        "boutique/loadgenerator", "boutique/adservice", 9555
+    ).allowed
+    assert after.can_reach(
+        "boutique/frontend", "kube-system/kube-dns", 53, "UDP"
+    ).allowed
     assert after.can_reach("203.0.113.10", "boutique/frontend", 8080).allowed
     assert not after.can_reach("203.0.113.11", "boutique/frontend", 8080).allowed
 
@@ -107,7 +118,9 @@ def test_boutique_named_ports_and_mistakes_fixed():
     result = export(c, from_yaml(intent_file("online-boutique"), c))
     by_name = {g.name: g.data for g in result.objects}
     ad = by_name["adservice-ingress"]["spec"]["ingress"][0]
-    assert ad["ports"] == [{"protocol": "TCP", "port": "grpc"}]  # pod declares grpc = 9555
+    assert ad["ports"] == [
+        {"protocol": "TCP", "port": "grpc"}
+    ]  # pod declares grpc = 9555
     assert ad["from"][0]["namespaceSelector"] == {
         "matchLabels": {"kubernetes.io/metadata.name": "boutique"}
     }
@@ -130,27 +143,45 @@ def test_bookinfo_mesh_outcomes():
     # HTTP methods from the intent: GET allowed, DELETE denied.
     get = Request(method="GET", path="/details/0")
     delete = Request(method="DELETE", path="/details/0")
-    assert mesh.evaluate("bookinfo/productpage", "bookinfo/details", dst_port=9080, request=get).allowed
-    assert not mesh.evaluate("bookinfo/productpage", "bookinfo/details", dst_port=9080, request=delete).allowed
+    assert mesh.evaluate(
+        "bookinfo/productpage", "bookinfo/details", dst_port=9080, request=get
+    ).allowed
+    assert not mesh.evaluate(
+        "bookinfo/productpage", "bookinfo/details", dst_port=9080, request=delete
+    ).allowed
     # reviews-v1 shares the identity of v2/v3: a reported gap, closed by the network.
     gaps = {(g.src, g.dst) for g in result.proof.gaps}
     assert ("bookinfo/reviews-v1", "bookinfo/ratings") in gaps
     assert not after.can_reach("bookinfo/reviews-v1", "bookinfo/ratings", 9080).allowed
     # External callers reach the gateway only through a reported PERMISSIVE port.
-    permissive = [f for f in result.findings if f.rule == "synth.permissive-for-plaintext-caller"]
-    assert [f.message.split(" port ")[1].split()[0] for f in permissive] == ["8080", "8443"]
+    permissive = [
+        f for f in result.findings if f.rule == "synth.permissive-for-plaintext-caller"
+    ]
+    assert [f.message.split(" port ")[1].split()[0] for f in permissive] == [
+        "8080",
+        "8443",
+    ]
 
 
 def test_fintech_permissive_only_for_plaintext_callers():
     c = sample("fintech-zero-trust")
     result = export(c, from_yaml(intent_file("fintech-zero-trust"), c))
-    pas = {g.name: g.data["spec"] for g in result.objects if g.kind == "PeerAuthentication"}
-    assert pas["customer-db-permissive-ports"]["portLevelMtls"] == {"5432": {"mode": "PERMISSIVE"}}
-    assert pas["ledger-permissive-ports"]["portLevelMtls"] == {"8080": {"mode": "PERMISSIVE"}}
+    pas = {
+        g.name: g.data["spec"] for g in result.objects if g.kind == "PeerAuthentication"
+    }
+    assert pas["customer-db-permissive-ports"]["portLevelMtls"] == {
+        "5432": {"mode": "PERMISSIVE"}
+    }
+    assert pas["ledger-permissive-ports"]["portLevelMtls"] == {
+        "8080": {"mode": "PERMISSIVE"}
+    }
     assert pas["default"] == {"mtls": {"mode": "STRICT"}}
     after = reload(c, result.objects, result.plan.governed)
     mesh = mesh_of(after)
-    assert mesh.evaluate("legacy/legacy-batch", "payments/ledger", dst_port=8080).mtls == "plaintext"
+    assert (
+        mesh.evaluate("legacy/legacy-batch", "payments/ledger", dst_port=8080).mtls
+        == "plaintext"
+    )
     v = mesh.evaluate("payments/fraud-scoring", "data/customer-db", dst_port=5432)
     assert v.authz == "deny"  # mistake 6 gone
     assert not after.can_reach("legacy/legacy-sftp", "data/customer-db", 5432).allowed

@@ -32,25 +32,41 @@ def test_fix_findings_removes_the_fixed_findings(name):
     now = {(f.rule, f.message) for f in segmentation_findings(after)}
     now |= {(f.rule, f.message) for f in mesh_findings(mesh_of(after))}
     assert not [f for f in result.fixed if (f.rule, f.message) in now]
-    assert not any(rule in {r for r, _ in now} for rule in README_FIXES[name] - {"NP006"})
+    assert not any(
+        rule in {r for r, _ in now} for rule in README_FIXES[name] - {"NP006"}
+    )
 
 
 def test_fixes_keep_everything_else():
     c = sample("online-boutique")
     after = fix_findings(c).apply(c)
     # README fixes: emailservice admits checkoutservice on 8080, DNS works ...
-    assert after.can_reach("boutique/checkoutservice", "boutique/emailservice", 8080).allowed
-    assert after.can_reach("boutique/frontend", "kube-system/kube-dns", 53, "UDP").allowed
+    assert after.can_reach(
+        "boutique/checkoutservice", "boutique/emailservice", 8080
+    ).allowed
+    assert after.can_reach(
+        "boutique/frontend", "kube-system/kube-dns", 53, "UDP"
+    ).allowed
     # ... and the other policies are untouched (cartservice typo has no automatic fix).
-    assert after.network_policies["boutique/cartservice-ingress"] == c.network_policies[
-        "boutique/cartservice-ingress"
-    ]
-    assert after.can_reach("boutique/frontend", "boutique/productcatalogservice", 3550).allowed
-    assert not after.can_reach("boutique/loadgenerator", "boutique/productcatalogservice", 3550).allowed
+    assert (
+        after.network_policies["boutique/cartservice-ingress"]
+        == c.network_policies["boutique/cartservice-ingress"]
+    )
+    assert after.can_reach(
+        "boutique/frontend", "boutique/productcatalogservice", 3550
+    ).allowed
+    assert not after.can_reach(
+        "boutique/loadgenerator", "boutique/productcatalogservice", 3550
+    ).allowed
 
 
 def test_smallest_stable_selector():
-    a = Workload("Deployment", "ns", "a", Labels({"app": "web", "pod-template-hash": "1", "tier": "x"}))
+    a = Workload(
+        "Deployment",
+        "ns",
+        "a",
+        Labels({"app": "web", "pod-template-hash": "1", "tier": "x"}),
+    )
     b = Workload("Deployment", "ns", "b", Labels({"app": "web", "tier": "y"}))
     c = Workload("Deployment", "ns", "c", Labels({"app": "db", "tier": "x"}))
     sel = choose_selector(a, [a, b, c])
@@ -70,7 +86,9 @@ def _twins():
 
 def test_indistinguishable_workloads_are_reported_never_widened():
     c = _twins()
-    intent = Intent((IntentFlow("shop/api-a", "shop/db", PortSet.of("TCP", 5432)),), dns=False)
+    intent = Intent(
+        (IntentFlow("shop/api-a", "shop/db", PortSet.of("TCP", 5432)),), dns=False
+    )
     result = export(c, intent, mesh=False)
     assert result.proof.status == "inexpressible"
     (gap,) = result.proof.inexpressible
@@ -84,7 +102,8 @@ def test_indistinguishable_workloads_are_reported_never_widened():
 def test_same_access_for_twins_is_expressible():
     c = _twins()
     flows = tuple(
-        IntentFlow(s, "shop/db", PortSet.of("TCP", 5432)) for s in ("shop/api-a", "shop/api-b")
+        IntentFlow(s, "shop/db", PortSet.of("TCP", 5432))
+        for s in ("shop/api-a", "shop/api-b")
     )
     result = export(c, Intent(flows, dns=False), mesh=False)
     assert result.proof.status == "proven"

@@ -25,7 +25,9 @@ def test_parse_ports_forms():
 def test_intent_file_names_file_and_field(tmp_path):
     c = sample("online-boutique")
     bad = tmp_path / "bad.yaml"
-    bad.write_text("flows:\n  - from: boutique/frontend\n    to: boutique/nope\n    ports: [80]\n")
+    bad.write_text(
+        "flows:\n  - from: boutique/frontend\n    to: boutique/nope\n    ports: [80]\n"
+    )
     with pytest.raises(LoadError) as err:
         from_yaml(bad, c)
     assert "bad.yaml" in str(err.value) and "flows[0]" in str(err.value)
@@ -42,8 +44,12 @@ def test_flow_log_maps_pods_to_workloads():
     pairs = intent.pairs()
     # Written by hand from the CSV rows.
     assert pairs[("203.0.113.10/32", "boutique/frontend")] == PortSet.of("TCP", 8080)
-    assert pairs[("boutique/checkoutservice", "boutique/emailservice")] == PortSet.of("TCP", 8080)
-    assert pairs[("boutique/cartservice", "boutique/redis-cart")] == PortSet.of("TCP", 6379)
+    assert pairs[("boutique/checkoutservice", "boutique/emailservice")] == PortSet.of(
+        "TCP", 8080
+    )
+    assert pairs[("boutique/cartservice", "boutique/redis-cart")] == PortSet.of(
+        "TCP", 6379
+    )
     assert pairs[("boutique/frontend", "kube-system/kube-dns")] == PortSet.of("UDP", 53)
     assert len(pairs) == 19  # counted by hand from the rows
     email = [f for f in intent.flows if f.dst == "boutique/emailservice"]
@@ -63,7 +69,9 @@ def test_flow_log_reports_unmapped_rows(tmp_path):
         "frontend,boutique/adservice-6b8c4f-zzzzz,http,TCP,FORWARDED\n"
     )
     intent = from_csv(log, c)
-    assert [(f.src, f.dst) for f in intent.flows] == [("boutique/frontend", "boutique/adservice")]
+    assert [(f.src, f.dst) for f in intent.flows] == [
+        ("boutique/frontend", "boutique/adservice")
+    ]
     rows = {(r.line, r.field) for r in intent.unmapped}
     assert rows == {(3, "source"), (4, "source"), (5, "verdict"), (6, "source")}
     assert any("namespace nowhere" in r.reason for r in intent.unmapped)
@@ -72,9 +80,14 @@ def test_flow_log_reports_unmapped_rows(tmp_path):
 def test_flow_log_pod_ip_inside_pod_cidr_is_unmapped(tmp_path):
     c = sample("online-boutique").replace(pod_cidrs=("10.244.0.0/16",))
     log = tmp_path / "f.csv"
-    log.write_text("source,destination,port\n10.244.1.7,boutique/adservice-6b8c4f-zzzzz,9555\n")
+    log.write_text(
+        "source,destination,port\n10.244.1.7,boutique/adservice-6b8c4f-zzzzz,9555\n"
+    )
     intent = from_csv(log, c)
-    assert intent.flows == () and intent.unmapped[0].reason == "a pod IP that no loaded pod has"
+    assert (
+        intent.flows == ()
+        and intent.unmapped[0].reason == "a pod IP that no loaded pod has"
+    )
 
 
 def test_from_current_removals():

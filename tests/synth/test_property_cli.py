@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,7 +39,9 @@ def test_proof_holds_or_reports_inexpressible(size, seed, data):
     c = cluster_of(*generate.generate(size, seed=seed))
     current = from_current(c)
     keep = data.draw(
-        st.lists(st.booleans(), min_size=len(current.flows), max_size=len(current.flows))
+        st.lists(
+            st.booleans(), min_size=len(current.flows), max_size=len(current.flows)
+        )
     )
     flows = tuple(f for f, k in zip(current.flows, keep, strict=True) if k)
     intent = Intent(flows, dns=data.draw(st.booleans()))
@@ -71,8 +72,10 @@ def test_cli_export_intent(tmp_path):
     out = tmp_path / "out"
     res = _run(
         str(ROOT / "sample_clusters/bookinfo-mesh"),
-        "--out", str(out),
-        "--intent", str(intent_file("bookinfo-mesh")),
+        "--out",
+        str(out),
+        "--intent",
+        str(intent_file("bookinfo-mesh")),
     )
     assert res.exit_code == 0, res.output
     assert "proof: proven" in res.output and "diff:" in res.output
@@ -83,10 +86,17 @@ def test_cli_export_intent(tmp_path):
 
 def test_cli_flows_and_remove_and_fix(tmp_path):
     boutique = str(ROOT / "sample_clusters/online-boutique")
-    res = _run(boutique, "--out", str(tmp_path / "a"), "--flows",
-               str(ROOT / "sample_clusters/online-boutique/flows.csv"))
+    res = _run(
+        boutique,
+        "--out",
+        str(tmp_path / "a"),
+        "--flows",
+        str(ROOT / "sample_clusters/online-boutique/flows.csv"),
+    )
     assert res.exit_code == 0 and "proof: proven" in res.output
-    res = _run(boutique, "--out", str(tmp_path / "b"), "--remove", "*->boutique/adservice")
+    res = _run(
+        boutique, "--out", str(tmp_path / "b"), "--remove", "*->boutique/adservice"
+    )
     assert res.exit_code == 0 and "proof: proven" in res.output
     res = _run(boutique, "--out", str(tmp_path / "c"), "--fix-findings")
     assert res.exit_code == 0 and "fixed findings gone" in res.output
@@ -97,7 +107,9 @@ def test_cli_exit_code_when_proof_fails(tmp_path, monkeypatch):
     import ztlab.synth as synth
 
     def failing(plan, generated, mesh=None):
-        return Proof(differences=[Difference("network", "extra", "a/b", "a/c", "TCP 1")])
+        return Proof(
+            differences=[Difference("network", "extra", "a/b", "a/c", "TCP 1")]
+        )
 
     monkeypatch.setattr(synth, "prove", failing)
     res = _run(str(ROOT / "sample_clusters/online-boutique"), "--out", str(tmp_path))
@@ -108,9 +120,15 @@ def test_cli_exit_code_when_proof_fails(tmp_path, monkeypatch):
 def test_cli_rejects_two_intents(tmp_path):
     res = CliRunner().invoke(
         export_command,
-        [str(ROOT / "sample_clusters/online-boutique"), "--out", str(tmp_path),
-         "--intent", str(intent_file("online-boutique")),
-         "--flows", str(ROOT / "sample_clusters/online-boutique/flows.csv")],
+        [
+            str(ROOT / "sample_clusters/online-boutique"),
+            "--out",
+            str(tmp_path),
+            "--intent",
+            str(intent_file("online-boutique")),
+            "--flows",
+            str(ROOT / "sample_clusters/online-boutique/flows.csv"),
+        ],
     )
     assert res.exit_code == 2
 

@@ -13,19 +13,41 @@ __all__ = ["COMMANDS"]
 
 @click.command()
 @paths_argument
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=str),
-              help="Directory for the YAML and kustomization.yaml.")
-@click.option("--intent", "intent_file", type=click.Path(exists=True, dir_okay=False),
-              help="Intent YAML: flows with from, to, ports, protocol, methods, paths.")
-@click.option("--flows", "flows_csv", type=click.Path(exists=True, dir_okay=False),
-              help="Observed flow log (CSV: source, destination, port, protocol, "
-              "method, path).")
-@click.option("--remove", multiple=True, metavar="SRC->DST[:PORT]",
-              help="Remove a flow from the current flows (repeatable).")
-@click.option("--fix-findings", is_flag=True,
-              help="Write the minimal fix of each finding instead of new policies.")
-@click.option("--mesh/--no-mesh", default=None,
-              help="Generate and prove Istio policies (default: when a mesh applies).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=str),
+    help="Directory for the YAML and kustomization.yaml.",
+)
+@click.option(
+    "--intent",
+    "intent_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Intent YAML: flows with from, to, ports, protocol, methods, paths.",
+)
+@click.option(
+    "--flows",
+    "flows_csv",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Observed flow log (CSV: source, destination, port, protocol, method, path).",
+)
+@click.option(
+    "--remove",
+    multiple=True,
+    metavar="SRC->DST[:PORT]",
+    help="Remove a flow from the current flows (repeatable).",
+)
+@click.option(
+    "--fix-findings",
+    is_flag=True,
+    help="Write the minimal fix of each finding instead of new policies.",
+)
+@click.option(
+    "--mesh/--no-mesh",
+    default=None,
+    help="Generate and prove Istio policies (default: when a mesh applies).",
+)
 @click.option("--diff", "show_diff", is_flag=True, help="Print every diff row.")
 @load_option_group
 def export(
@@ -94,7 +116,8 @@ def export(
     for p in result.problems:
         emit(f"schema: {p}")
     proof = result.proof
-    emit(f"proof: {proof.status} ({', '.join(f'{v} {k}' for k, v in proof.checked.items())})")
+    checked = ", ".join(f"{v} {k}" for k, v in proof.checked.items())
+    emit(f"proof: {proof.status} ({checked})")
     for d in proof.differences:
         emit(f"  {d.kind} [{d.layer}] {d.src} -> {d.dst} {d.ports} {d.detail}".rstrip())
     if not proof.ok or result.problems:
@@ -121,7 +144,9 @@ def _fix(cluster, out_dir: str, mesh: bool | None) -> None:
         emit(f"fixed: {f}")
     for f in result.unfixed:
         emit(f"no automatic fix: {f}")
-    emit(f"proof: {'fixed findings gone' if not still else 'some fixed findings remain'}")
+    emit(
+        f"proof: {'fixed findings gone' if not still else 'some fixed findings remain'}"
+    )
     for f in still:
         emit(f"  still: {f}")
     if still:

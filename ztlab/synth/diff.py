@@ -42,7 +42,11 @@ def flow_diff(
     for src, dst in sorted(set(old) | set(new)):
         a = old.get((src, dst), PortSet.empty())
         b = new.get((src, dst), PortSet.empty())
-        for change, ports in (("removed", a - b), ("added", b - a), ("unchanged", a & b)):
+        for change, ports in (
+            ("removed", a - b),
+            ("added", b - a),
+            ("unchanged", a & b),
+        ):
             for protocol in ports.protocols:
                 rows.append(
                     {

@@ -99,15 +99,25 @@ def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
 
     >>> import ztlab
     >>> c = ztlab.load("sample_clusters/online-boutique")
-    >>> policy_manifest(c.network_policies["boutique/frontend-ingress"])["spec"]
-    {'podSelector': {'matchLabels': {'app': 'frontend'}}, 'policyTypes': ['Ingress'], 'ingress': [{'ports': [{'protocol': 'TCP', 'port': 'http'}]}]}
+    >>> spec = policy_manifest(c.network_policies["boutique/frontend-ingress"])["spec"]
+    >>> spec["ingress"]
+    [{'ports': [{'protocol': 'TCP', 'port': 'http'}]}]
     """
     spec: dict[str, Any] = {"podSelector": policy.pod_selector.to_spec()}
     if policy.policy_types_explicit:
-        spec["policyTypes"] = [t for t in ("Ingress", "Egress") if t in policy.policy_types]
-    for direction, fld, word in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+        spec["policyTypes"] = [
+            t for t in ("Ingress", "Egress") if t in policy.policy_types
+        ]
+    for direction, fld, word in (
+        ("Ingress", "ingress", "from"),
+        ("Egress", "egress", "to"),
+    ):
         rules = policy.rules(direction)
-        if not rules and not (direction == "Egress" and "Egress" in policy.policy_types and not policy.policy_types_explicit):
+        if not rules and not (
+            direction == "Egress"
+            and "Egress" in policy.policy_types
+            and not policy.policy_types_explicit
+        ):
             continue
         out = []
         for rule in rules:
@@ -133,7 +143,12 @@ def _istio_manifest(r: IstioResource, spec: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": r.name, "namespace": r.namespace}
     if r.labels:
         metadata["labels"] = r.labels.to_dict()
-    return {"apiVersion": r.api_version, "kind": r.kind, "metadata": metadata, "spec": spec}
+    return {
+        "apiVersion": r.api_version,
+        "kind": r.kind,
+        "metadata": metadata,
+        "spec": spec,
+    }
 
 
 def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> FixResult:
@@ -167,7 +182,14 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
                     notes.setdefault(pid, []).extend(what)
                     done = True
         elif f.rule == "NP007":
-            w = next((cluster.workloads[i.split(":", 1)[1]] for i in ids if i.startswith("workload:")), None)
+            w = next(
+                (
+                    cluster.workloads[i.split(":", 1)[1]]
+                    for i in ids
+                    if i.startswith("workload:")
+                ),
+                None,
+            )
             if w is not None:
                 added[(w.namespace, w.key)] = _dns_fix(cluster, w.namespace, w.key)
                 done = True
@@ -182,7 +204,10 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
         elif f.rule in ("mesh.split-from-to", "mesh.dr-plaintext-to-strict"):
             for rid in ids:
                 r = next((x for x in cluster.istio if x.id == rid), None)
-                if r is None or r.kind not in ("AuthorizationPolicy", "DestinationRule"):
+                if r is None or r.kind not in (
+                    "AuthorizationPolicy",
+                    "DestinationRule",
+                ):
                     continue
                 _, spec = istio.get(rid, (r, copy.deepcopy(_plain(r.spec))))
                 changed: list[str] = []
@@ -194,7 +219,11 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
                     _switch(spec.get("trafficPolicy"), "trafficPolicy", changed)
                     for s in spec.get("subsets") or ():
                         if isinstance(s, dict):
-                            _switch(s.get("trafficPolicy"), f"subset {s.get('name')}", changed)
+                            _switch(
+                                s.get("trafficPolicy"),
+                                f"subset {s.get('name')}",
+                                changed,
+                            )
                 if changed:
                     istio[rid] = (r, spec)
                     notes.setdefault(rid, []).extend(changed)
@@ -210,11 +239,13 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
     for rid in sorted(istio):
         r, spec = istio[rid]
         result.objects.append(
-            Generated(_istio_manifest(r, spec), f"Fixed {rid}: {'; '.join(notes[rid])}.")
+            Generated(
+                _istio_manifest(r, spec), f"Fixed {rid}: {'; '.join(notes[rid])}."
+            )
         )
     seen = set()
-    for key in sorted(added):
-        g = added[key]
+    for added_key in sorted(added):
+        g = added[added_key]
         if g.key not in seen:
             seen.add(g.key)
             result.objects.append(g)
@@ -226,7 +257,7 @@ def _patch_policy(
 ) -> tuple[NetworkPolicy, list[str]]:
     from dataclasses import replace
 
-    from ztlab.model import LabelSelector, Labels
+    from ztlab.model import Labels, LabelSelector
 
     what: list[str] = []
     new_rules: dict[str, list[PolicyRule]] = {}
@@ -241,44 +272,84 @@ def _patch_policy(
                         continue
                     labels = dict(sel.match_labels)
                     for k, v in list(labels.items()):
-                        if k != NAMESPACE_NAME_LABEL and v in cluster.namespaces and not any(
-                            ns.labels.get(k) == v for ns in cluster.namespaces.values()
+                        if (
+                            k != NAMESPACE_NAME_LABEL
+                            and v in cluster.namespaces
+                            and not any(
+                                ns.labels.get(k) == v
+                                for ns in cluster.namespaces.values()
+                            )
                         ):
                             del labels[k]
                             labels[NAMESPACE_NAME_LABEL] = v
-                            what.append(f"namespace label {k}={v} -> {NAMESPACE_NAME_LABEL}={v}")
+                            what.append(
+                                f"namespace label {k}={v} -> {NAMESPACE_NAME_LABEL}={v}"
+                            )
                     if labels != dict(sel.match_labels):
-                        peers[i] = replace(peer, namespace_selector=LabelSelector(Labels(labels), sel.match_expressions))
+                        peers[i] = replace(
+                            peer,
+                            namespace_selector=LabelSelector(
+                                Labels(labels), sel.match_expressions
+                            ),
+                        )
             elif rule_id == "NP008" and direction == "Ingress":
                 ports = [_pod_port(cluster, policy, p, what) for p in ports]
             elif rule_id == "NP014":
-                ns_only = [p for p in peers if p.namespace_selector is not None and p.pod_selector is None and not p.namespace_selector.is_empty]
-                pod_only = [p for p in peers if p.pod_selector is not None and p.namespace_selector is None and p.ip_block is None]
+                ns_only = [
+                    p
+                    for p in peers
+                    if p.namespace_selector is not None
+                    and p.pod_selector is None
+                    and not p.namespace_selector.is_empty
+                ]
+                pod_only = [
+                    p
+                    for p in peers
+                    if p.pod_selector is not None
+                    and p.namespace_selector is None
+                    and p.ip_block is None
+                ]
                 if ns_only and pod_only:
-                    merged = PolicyPeer(pod_only[0].pod_selector, ns_only[0].namespace_selector)
-                    peers = [p for p in peers if p is not ns_only[0] and p is not pod_only[0]]
+                    merged = PolicyPeer(
+                        pod_only[0].pod_selector, ns_only[0].namespace_selector
+                    )
+                    peers = [
+                        p for p in peers if p is not ns_only[0] and p is not pod_only[0]
+                    ]
                     peers.insert(0, merged)
                     what.append(
-                        f"{direction.lower()} rule {rule.index + 1}: namespaceSelector and "
-                        "podSelector merged into one peer"
+                        f"{direction.lower()} rule {rule.index + 1}: namespaceSelector "
+                        "and podSelector merged into one peer"
                     )
             out.append(replace(rule, peers=tuple(peers), ports=tuple(ports)))
         new_rules[direction] = out
     return (
-        replace(policy, ingress=tuple(new_rules["Ingress"]), egress=tuple(new_rules["Egress"])),
+        replace(
+            policy,
+            ingress=tuple(new_rules["Ingress"]),
+            egress=tuple(new_rules["Egress"]),
+        ),
         what,
     )
 
 
-def _pod_port(cluster: Cluster, policy: NetworkPolicy, entry: PolicyPort, what: list[str]) -> PolicyPort:
+def _pod_port(
+    cluster: Cluster, policy: NetworkPolicy, entry: PolicyPort, what: list[str]
+) -> PolicyPort:
     from dataclasses import replace
 
     if not isinstance(entry.port, int) or entry.end_port is not None:
         return entry
     selected = [
-        w for w in cluster.workloads_in(policy.namespace) if policy.pod_selector.matches(w.labels)
+        w
+        for w in cluster.workloads_in(policy.namespace)
+        if policy.pod_selector.matches(w.labels)
     ]
-    if any(p.port == entry.port and p.protocol == entry.protocol for w in selected for p in w.ports):
+    if any(
+        p.port == entry.port and p.protocol == entry.protocol
+        for w in selected
+        for p in w.ports
+    ):
         return entry
     for svc in cluster.services.values():
         for sp in svc.ports:
@@ -293,7 +364,9 @@ def _pod_port(cluster: Cluster, policy: NetworkPolicy, entry: PolicyPort, what: 
                 target = number
             target = int(target)
             if target != entry.port:
-                what.append(f"port {entry.port} (Service {svc.key}) -> pod port {target}")
+                what.append(
+                    f"port {entry.port} (Service {svc.key}) -> pod port {target}"
+                )
                 return replace(entry, port=target)
     return entry
 
@@ -304,12 +377,22 @@ def _merge_split(spec: dict[str, Any]) -> list[str]:
     i = 0
     while i + 1 < len(rules):
         a, b = rules[i], rules[i + 1]
-        if isinstance(a, dict) and isinstance(b, dict) and (
-            (set(a) == {"from"} and set(b) == {"to"}) or (set(a) == {"to"} and set(b) == {"from"})
+        if (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and (
+                (set(a) == {"from"} and set(b) == {"to"})
+                or (set(a) == {"to"} and set(b) == {"from"})
+            )
         ):
-            rules[i] = {"from": (a.get("from") or b.get("from")), "to": (a.get("to") or b.get("to"))}
+            rules[i] = {
+                "from": (a.get("from") or b.get("from")),
+                "to": (a.get("to") or b.get("to")),
+            }
             del rules[i + 1]
-            changed.append(f"rules[{i}] and rules[{i + 1}] merged into one from/to rule")
+            changed.append(
+                f"rules[{i}] and rules[{i + 1}] merged into one from/to rule"
+            )
         i += 1
     return changed
 
@@ -317,9 +400,19 @@ def _merge_split(spec: dict[str, Any]) -> list[str]:
 def _default_deny(ns: str, directions: list[str]) -> Generated:
     from ztlab.synth.generated import manifest
 
-    name = DEFAULT_DENY if len(directions) == 2 else f"{DEFAULT_DENY}-{directions[0].lower()}"
+    name = (
+        DEFAULT_DENY
+        if len(directions) == 2
+        else f"{DEFAULT_DENY}-{directions[0].lower()}"
+    )
     return Generated(
-        manifest("networking.k8s.io/v1", "NetworkPolicy", ns, name, {"podSelector": {}, "policyTypes": directions}),
+        manifest(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            ns,
+            name,
+            {"podSelector": {}, "policyTypes": directions},
+        ),
         f"Added: default-deny for {' and '.join(directions)} in {ns}.",
     )
 
@@ -336,7 +429,9 @@ def _dns_fix(cluster: Cluster, ns: str, workload: str | None) -> Generated:
     if workload is not None:
         w = cluster.workloads[workload]
         # Select only the workloads that lack DNS, so no other pod becomes isolated.
-        isolated_all = all(_egress_isolated(cluster, o) for o in cluster.workloads_in(ns))
+        isolated_all = all(
+            _egress_isolated(cluster, o) for o in cluster.workloads_in(ns)
+        )
         if not isolated_all:
             sel = choose_selector(w, cluster.workloads_in(ns))
             selector = {"matchLabels": sel.labels.to_dict()}
@@ -348,11 +443,16 @@ def _dns_fix(cluster: Cluster, ns: str, workload: str | None) -> Generated:
             {
                 "to": [
                     {
-                        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}},
+                        "namespaceSelector": {
+                            "matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}
+                        },
                         "podSelector": {"matchLabels": {"k8s-app": label}},
                     }
                 ],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                "ports": [
+                    {"protocol": "UDP", "port": 53},
+                    {"protocol": "TCP", "port": 53},
+                ],
             }
         ],
     }

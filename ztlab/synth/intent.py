@@ -389,7 +389,9 @@ def from_csv(
         if src is None:
             unmapped.append(UnmappedRow(line, "source", get["source"], why_src))
         if dst is None:
-            unmapped.append(UnmappedRow(line, "destination", get["destination"], why_dst))
+            unmapped.append(
+                UnmappedRow(line, "destination", get["destination"], why_dst)
+            )
         if src is None or dst is None:
             continue
         try:
@@ -400,8 +402,8 @@ def from_csv(
             unmapped.append(UnmappedRow(line, "port", get["port"], str(exc)))
             continue
         proto, ((port, _),) = next(iter(ports.by_protocol))
-        key = (src, dst, proto, port, get["method"].upper())
-        paths = grouped.setdefault(key, set())
+        group = (src, dst, proto, port, get["method"].upper())
+        paths = grouped.setdefault(group, set())
         if get["path"]:
             paths.add(get["path"])
     flows = []
@@ -465,9 +467,9 @@ class _PodMapper:
                 return w.key, ""
         best: Workload | None = None
         for w in candidates:
-            if pod.startswith(w.name) and _pod_suffix_fits(w, pod[len(w.name) :]):
-                if best is None or len(w.name) > len(best.name):
-                    best = w
+            fits = pod.startswith(w.name) and _pod_suffix_fits(w, pod[len(w.name) :])
+            if fits and (best is None or len(w.name) > len(best.name)):
+                best = w
         if best is not None:
             return best.key, ""
         if namespace not in self.cluster.namespaces:

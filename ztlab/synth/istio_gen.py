@@ -81,8 +81,7 @@ def istio_policies(plan: Plan) -> tuple[list[Generated], list[Finding]]:
                         f"{', '.join(members)} port {port} is PERMISSIVE because "
                         f"intended callers have no sidecar: {', '.join(callers)}",
                         tuple(_ref(cluster.workloads[m]) for m in members),
-                        "inject a sidecar into those callers, then set the port "
-                        "STRICT",
+                        "inject a sidecar into those callers, then set the port STRICT",
                         category="mesh",
                     )
                 )
@@ -108,7 +107,9 @@ def istio_policies(plan: Plan) -> tuple[list[Generated], list[Finding]]:
 
 def _strict(ns: str, scope: str) -> Generated:
     return Generated(
-        manifest(SECURITY, "PeerAuthentication", ns, "default", {"mtls": {"mode": "STRICT"}}),
+        manifest(
+            SECURITY, "PeerAuthentication", ns, "default", {"mtls": {"mode": "STRICT"}}
+        ),
         f"Accepts only Istio mTLS in {scope}.",
     )
 
@@ -133,7 +134,9 @@ def _callers(plan: Plan, members: list[str]) -> dict[str, PortSet]:
     return out
 
 
-def _permissive_ports(plan: Plan, mesh: Any, members: list[str]) -> dict[int, list[str]]:
+def _permissive_ports(
+    plan: Plan, mesh: Any, members: list[str]
+) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for src, ports in _callers(plan, members).items():
         plaintext = is_cidr(src) or not mesh.dataplane(src).meshed
@@ -210,7 +213,7 @@ def _allow(
     cluster = plan.cluster
     ns, labels = key
     findings: list[Finding] = []
-    operations: dict[tuple, list[tuple[str, str]]] = {}
+    operations: dict[tuple[tuple[str, ...], ...], list[tuple[str, str]]] = {}
     first = cluster.workloads[members[0]]
     for src, ports in sorted(_callers(plan, members).items()):
         tcp = ports.restrict("TCP")
@@ -239,8 +242,8 @@ def _allow(
                     plain = plain - PortSet.of("TCP", port)
         if not plain.is_empty():
             listed = _operation_ports(plain)
-            op = (tuple(listed) if listed is not None else (), (), ())
-            operations.setdefault(op, []).append(source)
+            l4: tuple[tuple[str, ...], ...] = (tuple(listed or ()), (), ())
+            operations.setdefault(l4, []).append(source)
     rules = []
     notes = []
     for (ports_, methods, paths), sources in sorted(operations.items()):
@@ -269,7 +272,9 @@ def _allow(
         else f"{', '.join(members)}: allows nothing (no intended caller)"
     )
     return (
-        Generated(manifest(SECURITY, "AuthorizationPolicy", ns, name, spec), comment + "."),
+        Generated(
+            manifest(SECURITY, "AuthorizationPolicy", ns, name, spec), comment + "."
+        ),
         findings,
     )
 
@@ -310,7 +315,9 @@ def fix_destination_rule(plan: Plan, mesh: Any, dr: IstioResource) -> Generated 
         if host_specificity(host, dr.namespace, service_fqdn(svc)) is not None
         for w in plan.cluster.backends(svc)
     ]
-    strict = [w for w in targets if mesh.dataplane(w).has_sidecar and plan.is_governed(w.key)]
+    strict = [
+        w for w in targets if mesh.dataplane(w).has_sidecar and plan.is_governed(w.key)
+    ]
     if not strict:
         return None
     spec = copy.deepcopy(_plain(dr.spec))
@@ -318,7 +325,9 @@ def fix_destination_rule(plan: Plan, mesh: Any, dr: IstioResource) -> Generated 
     _switch(spec.get("trafficPolicy"), "trafficPolicy", changed)
     for subset in spec.get("subsets") or ():
         if isinstance(subset, dict):
-            _switch(subset.get("trafficPolicy"), f"subset {subset.get('name')}", changed)
+            _switch(
+                subset.get("trafficPolicy"), f"subset {subset.get('name')}", changed
+            )
     if not changed:
         return None
     data = manifest(NETWORKING, "DestinationRule", dr.namespace, dr.name, spec)

@@ -159,11 +159,12 @@ def _owner(plan: Plan, endpoint: str, owners: dict[tuple, list[str]]) -> tuple:
     w = plan.cluster.workloads[endpoint]
     labels = plan.selections[endpoint].labels
     key = (w.namespace, tuple(labels.items()))
-    names = owners.setdefault(key, [])
+    # The first entry names the policy: the workload whose selection this is.
+    names = owners.setdefault(key, [endpoint])
     for m in plan.selections[endpoint].members:
         if m not in names:
             names.append(m)
-    names.sort()
+    names[1:] = sorted(names[1:])
     return key
 
 

@@ -103,9 +103,9 @@ def make_plan(cluster: Cluster, intent: Intent) -> Plan:
         if src == dst:
             continue
         if plan.is_governed(src) or plan.is_governed(dst):
-            plan.expected[(src, dst)] = plan.expected.get(
-                (src, dst), PortSet.empty()
-            ) | ports
+            plan.expected[(src, dst)] = (
+                plan.expected.get((src, dst), PortSet.empty()) | ports
+            )
     for f in intent.flows:
         if f.http:
             plan.http.setdefault((f.src, f.dst), []).append(f)

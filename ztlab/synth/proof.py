@@ -165,7 +165,7 @@ def _same(a: str, b: str) -> bool:
     if not (is_cidr(a) and is_cidr(b)):
         return False
     x, y = ipaddress.ip_network(a), ipaddress.ip_network(b)
-    return x.version == y.version and x.overlaps(y)  # type: ignore[arg-type]
+    return x.version == y.version and x.overlaps(y)
 
 
 # Network layer
@@ -199,7 +199,8 @@ def _network(plan: Plan, after: Cluster, proof: Proof) -> None:
         _compare(proof, "network", src, dst, want, sure)
         vague = possible - want
         if not vague.is_empty() and not _covered_by_blocks(
-            vague, expected_ext.get((dst, "in"), []) + expected_ext.get((src, "out"), [])
+            vague,
+            expected_ext.get((dst, "in"), []) + expected_ext.get((src, "out"), []),
         ):
             proof.differences.append(
                 Difference(
@@ -252,7 +253,9 @@ def _external_atoms(
     """Disjoint CIDRs with (intended ports, allowed ports) for each."""
     from ztlab.netpol.engine import _atoms
 
-    blocks = [(ipaddress.ip_network(c), [], _tagged(p)) for c, p in want]
+    blocks: list[tuple[Any, list[Any], PortSet]] = [
+        (ipaddress.ip_network(c), [], _tagged(p)) for c, p in want
+    ]
     blocks += [(ipaddress.ip_network(c), [], p) for c, p in got]
     out = []
     for cidr, ports in _atoms(blocks):
@@ -333,12 +336,18 @@ def _mesh(plan: Plan, after: Cluster, proof: Proof) -> None:
                     requests = _requests(plan, src, dst, port)
                     verdict = mesh.evaluate(src, dst, dst_port=port, request=requests)
                     meshed_caller = mesh.dataplane(src).meshed
-                    who = principal(after, after.workloads[src]) if meshed_caller else None
+                    who = (
+                        principal(after, after.workloads[src])
+                        if meshed_caller
+                        else None
+                    )
                 intended = ("TCP", port) in want
                 if intended and not verdict.allowed:
                     layer = "mtls" if verdict.mtls == "rejected" else "authz"
                     proof.differences.append(
-                        Difference(layer, "missing", src, dst, f"TCP {port}", verdict.reason)
+                        Difference(
+                            layer, "missing", src, dst, f"TCP {port}", verdict.reason
+                        )
                     )
                 elif intended:
                     expect = "mutual" if meshed_caller else "plaintext"
@@ -398,7 +407,9 @@ def _gap_reason(who: str | None, intended: set[str | None]) -> str:
     return ""
 
 
-def _network_allows(proof: Proof, after: Cluster, src: str, dst: str, port: int) -> bool:
+def _network_allows(
+    proof: Proof, after: Cluster, src: str, dst: str, port: int
+) -> bool:
     if is_cidr(src):
         return False
     verdict = after.can_reach(src, dst, port, "TCP")

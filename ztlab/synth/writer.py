@@ -82,7 +82,9 @@ def render(generated: list[Generated], note: str = "") -> dict[str, str]:
     return out
 
 
-def write(generated: list[Generated], out_dir: str | Path, note: str = "") -> list[Path]:
+def write(
+    generated: list[Generated], out_dir: str | Path, note: str = ""
+) -> list[Path]:
     """Write the export into ``out_dir`` (created if needed); the paths written.
 
     Files of an earlier export that this one no longer has are left alone.
