@@ -48,7 +48,8 @@ class Lab:
     root: Path
 
     def notebook_url(self, relative: str) -> str:
-        return f"{self.url}/lab/tree/{relative}?token={self.token}"
+        # ?reset: start from an empty workspace, not the tabs of the last test.
+        return f"{self.url}/lab/tree/{relative}?reset&token={self.token}"
 
 
 def _free_port() -> int:

@@ -57,8 +57,12 @@ def error_outputs(page: Any) -> list[str]:
 
 
 def graph_frames(page: Any) -> list[Any]:
-    """The frames of ztlab's sandboxed graph iframes (``about:srcdoc``)."""
-    return [f for f in page.frames if f.url == "about:srcdoc"]
+    """The visible ``about:srcdoc`` frames: ztlab's sandboxed graphs and pages."""
+    return [
+        f
+        for f in page.frames
+        if f.url == "about:srcdoc" and f.frame_element().is_visible()
+    ]
 
 
 _CANVAS = """() => {
@@ -72,9 +76,22 @@ _CANVAS = """() => {
 
 
 def canvas_state(frame: Any) -> dict[str, int] | None:
-    """Size of the graph canvas and how many of its pixels are painted."""
+    """Size of the graph canvas and how many of its pixels are painted.
+
+    The frame is scrolled into view first: chromium does not animate frames
+    of another origin (a sandboxed srcdoc) while they are off screen.
+    """
+    frame.frame_element().scroll_into_view_if_needed()
     frame.wait_for_selector("#mynetwork canvas", timeout=30_000)
     frame.wait_for_function(
         "() => typeof network !== 'undefined'", timeout=30_000, polling=200
     )
+    try:
+        frame.wait_for_function(
+            f"() => {{ const s = ({_CANVAS})(); return s && s.painted > 0; }}",
+            timeout=20_000,
+            polling=250,
+        )
+    except Exception:  # report the state below instead of a timeout
+        pass
     return frame.evaluate(_CANVAS)

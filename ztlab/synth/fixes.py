@@ -26,7 +26,7 @@ from ztlab.model import (
     PolicyRule,
 )
 from ztlab.synth.generated import Generated
-from ztlab.synth.netpol_gen import ALLOW_DNS, DEFAULT_DENY
+from ztlab.synth.netpol_gen import ALLOW_DNS, DEFAULT_DENY, dns_egress_spec
 
 __all__ = ["FixResult", "fix_findings", "policy_manifest", "FIXABLE", "all_findings"]
 
@@ -436,26 +436,7 @@ def _dns_fix(cluster: Cluster, ns: str, workload: str | None) -> Generated:
             sel = choose_selector(w, cluster.workloads_in(ns))
             selector = {"matchLabels": sel.labels.to_dict()}
             name = f"{w.name}-{ALLOW_DNS}"
-    spec = {
-        "podSelector": selector,
-        "policyTypes": ["Egress"],
-        "egress": [
-            {
-                "to": [
-                    {
-                        "namespaceSelector": {
-                            "matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}
-                        },
-                        "podSelector": {"matchLabels": {"k8s-app": label}},
-                    }
-                ],
-                "ports": [
-                    {"protocol": "UDP", "port": 53},
-                    {"protocol": "TCP", "port": 53},
-                ],
-            }
-        ],
-    }
+    spec = dns_egress_spec(selector, label)
     return Generated(
         manifest("networking.k8s.io/v1", "NetworkPolicy", ns, name, spec),
         f"Added: DNS egress to kube-system/k8s-app={label} on 53/UDP and 53/TCP.",

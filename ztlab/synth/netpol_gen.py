@@ -185,10 +185,10 @@ def _default_deny(ns: str) -> Generated:
     )
 
 
-def _allow_dns(plan: Plan, ns: str) -> Generated:
-    label = plan.dns[0].labels.get("k8s-app", "kube-dns") if plan.dns else "kube-dns"
-    spec = {
-        "podSelector": {},
+def dns_egress_spec(pod_selector: dict[str, Any], label: str) -> dict[str, Any]:
+    """A NetworkPolicy spec letting the selected pods reach kube-dns on port 53."""
+    return {
+        "podSelector": pod_selector,
         "policyTypes": ["Egress"],
         "egress": [
             {
@@ -207,6 +207,11 @@ def _allow_dns(plan: Plan, ns: str) -> Generated:
             }
         ],
     }
+
+
+def _allow_dns(plan: Plan, ns: str) -> Generated:
+    label = plan.dns[0].labels.get("k8s-app", "kube-dns") if plan.dns else "kube-dns"
+    spec = dns_egress_spec({}, label)
     return Generated(
         manifest(API, "NetworkPolicy", ns, ALLOW_DNS, spec),
         f"Allows every pod in {ns} to reach kube-system/k8s-app={label} on 53/UDP "
