@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("ZTLAB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -90,6 +90,11 @@ def lab(tmp_path_factory, playwright_api) -> Iterator[Lab]:
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none"})
+    )
+    notices = base / "settings" / "@jupyterlab" / "apputils-extension"
+    notices.mkdir(parents=True)
+    (notices / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
     env = dict(
         os.environ,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 # True once the kernel is idle and every code cell has run (or one failed).
@@ -81,17 +82,18 @@ def canvas_state(frame: Any) -> dict[str, int] | None:
     The frame is scrolled into view first: chromium does not animate frames
     of another origin (a sandboxed srcdoc) while they are off screen.
     """
-    frame.frame_element().scroll_into_view_if_needed()
+    frame.frame_element().evaluate("e => e.scrollIntoView({block: 'center'})")
     frame.wait_for_selector("#mynetwork canvas", timeout=30_000)
     frame.wait_for_function(
         "() => typeof network !== 'undefined'", timeout=30_000, polling=200
     )
-    try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # On a timeout the caller sees the unpainted state instead.
+    with contextlib.suppress(PlaywrightTimeout):
         frame.wait_for_function(
             f"() => {{ const s = ({_CANVAS})(); return s && s.painted > 0; }}",
             timeout=20_000,
             polling=250,
         )
-    except Exception:  # report the state below instead of a timeout
-        pass
     return frame.evaluate(_CANVAS)

@@ -12,12 +12,14 @@ True
 """
 
 from ztlab.widgets.abac import AbacSimulator
+from ztlab.widgets.export import ExportPreview
 from ztlab.widgets.mesh import MeshExplorer
 from ztlab.widgets.reachability import ReachabilityExplorer
 from ztlab.widgets.whatif import FlowChange, WhatIfPanel, flow_changes
 
 __all__ = [
     "AbacSimulator",
+    "ExportPreview",
     "FlowChange",
     "MeshExplorer",
     "ReachabilityExplorer",
