@@ -58,12 +58,28 @@ class Document:
     """One manifest document: its data and where it came from.
 
     ``node`` is the composed YAML node when the document came from YAML; it lets
-    the parser point at the line of a field. It is dropped once parsed.
+    the parser point at the line of a field. Documents without anchors are
+    loaded without keeping nodes (faster); their YAML ``text`` is composed again
+    only when a field's line is asked for. ``line_offset`` is the file line the
+    text starts at.
     """
 
     data: Any
     provenance: Provenance
     node: yaml.Node | None = field(default=None, repr=False)
+    text: str | None = field(default=None, repr=False)
+    line_offset: int = 0
+
+    def _composed(self) -> yaml.Node | None:
+        if self.node is None and self.text is not None:
+            loader = _Loader(self.text)
+            try:
+                self.node = loader.get_single_node()
+            except yaml.YAMLError:
+                self.text = None
+            finally:
+                loader.dispose()
+        return self.node
 
     def line_of(self, path: Iterable[str | int]) -> int | None:
         """The 1-based line of the field at ``path``, if the YAML node is known.
@@ -71,8 +87,9 @@ class Document:
         For a field that is missing, the line of the deepest key that exists
         (where the field should be added).
         """
-        node = self.node
-        line = None if node is None else node.start_mark.line + 1
+        node = self._composed()
+        base = self.line_offset + 1
+        line = None if node is None else node.start_mark.line + base
         key_line = line
         for step in path:
             if isinstance(node, yaml.MappingNode):
@@ -85,15 +102,15 @@ class Document:
                     None,
                 )
                 node = None if pair is None else pair[1]
-                here = None if pair is None else pair[0].start_mark.line + 1
+                here = None if pair is None else pair[0].start_mark.line + base
             elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
                 node = node.value[step] if 0 <= step < len(node.value) else None
-                here = None if node is None else node.start_mark.line + 1
+                here = None if node is None else node.start_mark.line + base
             else:
                 node = None
             if node is None:
                 return key_line
-            line = node.start_mark.line + 1
+            line = node.start_mark.line + base
             key_line = here
         return line
 
@@ -362,10 +379,18 @@ def _read_yaml(
         if data is None:
             report.skipped["empty document"] += 1
             continue
-        line = first_line + node.start_mark.line + 1 if node is not None else None
-        where = where.at_line(line)
+        if node is not None:
+            where = where.at_line(first_line + node.start_mark.line + 1)
         data = drop_secret_data(data, node)
-        yield Document(data, where, _shift(node, first_line))
+        secret = _holds_secret(data)
+        yield Document(
+            data,
+            where,
+            node,
+            # The text of a Secret is never kept, not even for line numbers.
+            text=None if secret or node is not None else chunk,
+            line_offset=first_line,
+        )
     if number == 0 and text.strip():
         report.add(
             "warning",
@@ -376,27 +401,15 @@ def _read_yaml(
         report.skipped["empty file"] += 1
 
 
-def _shift(node: yaml.Node | None, lines: int) -> yaml.Node | None:
-    """Make marks of a chunk's nodes count lines from the top of the file."""
-    if node is None or lines == 0:
-        return node
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        mark = current.start_mark
-        current.start_mark = yaml.Mark(
-            mark.name, mark.index, mark.line + lines, mark.column, "", 0
-        )
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-    return node
+def _holds_secret(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if data.get("kind") in ("Secret", "SecretList"):
+        return True
+    items = data.get("items")
+    return isinstance(items, list) and any(
+        isinstance(i, dict) and i.get("kind") == "Secret" for i in items
+    )
 
 
 def _parse_one(
@@ -405,6 +418,9 @@ def _parse_one(
     """Compose and construct one chunk; ``base`` is the line the chunk starts at."""
     loader = _Loader(chunk)
     try:
+        if "&" not in chunk:
+            # No anchor, so no alias and nothing to expand: skip keeping nodes.
+            return None, loader.get_single_data()
         node = loader.get_single_node()
         if node is None:
             return None, None

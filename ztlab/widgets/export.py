@@ -27,7 +27,11 @@ ALL_FILES = "(all files)"
 
 @dataclass
 class Preview:
-    """What an export would write: files, flow diff rows, and its status lines."""
+    """What an export would write: files, flow diff rows, and its status lines.
+
+    A status line reads ``<what> <rule>: <message>`` for the fix mode
+    (``fixed NP007: ...``) and ``proof: <status>`` first for least privilege.
+    """
 
     files: dict[str, str]
     diff: list[dict[str, Any]]
@@ -64,9 +68,9 @@ def preview(cluster: Cluster, mode: str = FIX, remove: tuple[str, ...] = ()) -> 
         after = fixed.apply(cluster)
         remaining = {(f.rule, f.message) for f in all_findings(after)}
         still = [f for f in fixed.fixed if (f.rule, f.message) in remaining]
-        status = [f"fixed: {f.rule} {f.message}" for f in fixed.fixed]
-        status += [f"no automatic fix: {f.rule} {f.message}" for f in fixed.unfixed]
-        status += [f"still there after the fix: {f.rule} {f.message}" for f in still]
+        status = [f"fixed {f.rule}: {f.message}" for f in fixed.fixed]
+        status += [f"no automatic fix {f.rule}: {f.message}" for f in fixed.unfixed]
+        status += [f"still there after the fix {f.rule}: {f.message}" for f in still]
         return Preview(
             writer.render(fixed.objects),
             flow_diff(cluster, after),
