@@ -59,11 +59,18 @@ def error_outputs(page: Any) -> list[str]:
 
 def graph_frames(page: Any) -> list[Any]:
     """The visible ``about:srcdoc`` frames: ztlab's sandboxed graphs and pages."""
-    return [
-        f
-        for f in page.frames
-        if f.url == "about:srcdoc" and f.frame_element().is_visible()
-    ]
+    from playwright.sync_api import Error as PlaywrightError
+
+    out = []
+    for frame in page.frames:
+        if frame.url != "about:srcdoc" or frame.is_detached():
+            continue
+        try:
+            if frame.frame_element().is_visible():
+                out.append(frame)
+        except PlaywrightError:  # replaced by a newer frame meanwhile
+            continue
+    return out
 
 
 _CANVAS = """() => {

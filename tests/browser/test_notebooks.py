@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,15 @@ def _graph_notebook(name: str) -> bool:
     """Whether the notebook draws a graph (ztlab.viz or the explorer)."""
     text = (ROOT / "notebooks" / name).read_text(encoding="utf-8")
     return "from ztlab.viz import" in text or "ReachabilityExplorer" in text
+
+
+def _shows(frame, text: str) -> bool:
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return frame.evaluate("t => document.body.innerText.includes(t)", text)
+    except PlaywrightError:  # the widget replaced this frame meanwhile
+        return False
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -67,5 +77,13 @@ def test_changing_the_explorers_destination_changes_the_verdict(page, lab):
         timeout=30_000,
     )
     assert verdict.text_content() == "denied"
+    # The explorer's graph follows: the queried path drawn as denied.
+    deadline = time.monotonic() + 30
+    while not any(
+        _shows(frame, "denied by NetworkPolicy") for frame in graph_frames(page)
+    ):
+        assert time.monotonic() < deadline, "the graph never showed the denied path"
+        page.wait_for_timeout(250)
     verdict.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "explorer-denied.png"))
