@@ -700,3 +700,51 @@ def test_no_progress_bar_off_a_terminal_or_when_disabled(
     monkeypatch.setattr("sys.stderr", terminal)
     live(kubeconfig, progress=False)
     assert terminal.getvalue() == ""
+
+
+# The issue's acceptance check: `ztlab report --live --context test`
+
+
+def test_cli_report_live_equals_the_dump_and_names_the_forbidden_kind(tmp_path):
+    import json as _json
+
+    from ztlab.cli import _register, cli
+
+    _register()
+    with KubeApiServer(token=TOKEN, forbidden={"/apis/apps/v1/daemonsets"}) as api:
+        config = write_kubeconfig(tmp_path, api.url)
+        result = CliRunner().invoke(
+            cli,
+            [
+                "report",
+                "--live",
+                "--context",
+                "test",
+                "--kubeconfig",
+                str(config),
+                "--format",
+                "json",
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    live_report = _json.loads(result.stdout)
+    dump = kubectl_dump(tmp_path, skip=("DaemonSet",))
+    file_report = _json.loads(
+        CliRunner().invoke(cli, ["report", str(dump), "--format", "json"]).stdout
+    )
+    for key in (
+        "counts",
+        "loaded",
+        "skipped",
+        "namespaces",
+        "workloads",
+        "policies",
+        "mesh",
+    ):
+        assert live_report[key] == file_report[key], key
+    assert [f["message"] for f in live_report["findings"]] == [
+        f["message"] for f in file_report["findings"]
+    ]
+    warnings = [i["text"] for i in live_report["issues"] if i["severity"] == "warning"]
+    assert any("DaemonSet" in w and "403" in w for w in warnings)
+    assert TOKEN not in result.output
