@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ztlab.findings import Finding
+from ztlab.findings import Finding, severity_rank
 from ztlab.model import Cluster
 
 __all__ = ["cluster_report"]
@@ -22,8 +22,10 @@ def cluster_report(cluster: Cluster, *, findings: bool = True) -> dict[str, Any]
 
     found: list[Finding] = segmentation_findings(cluster) if findings else []
     mesh = _mesh_section(cluster)
-    if mesh is not None and findings:
-        found += mesh.pop("findings_objects", [])
+    if mesh is not None:
+        mesh_found = mesh.pop("findings_objects", [])
+        if findings:
+            found += mesh_found
     return {
         "counts": cluster.summary(),
         "loaded": dict(sorted(cluster.report.loaded.items())),
@@ -63,8 +65,15 @@ def cluster_report(cluster: Cluster, *, findings: bool = True) -> dict[str, Any]
             for p in cluster.network_policies.values()
         ],
         "mesh": mesh,
-        "findings": [f.to_dict() for f in found],
+        # None (not an empty list) when findings were not computed.
+        "findings": [f.to_dict() for f in sorted(found, key=_order)]
+        if findings
+        else None,
     }
+
+
+def _order(finding: Finding) -> tuple[int, str, str]:
+    return (severity_rank(finding.severity), finding.rule, finding.message)
 
 
 def _mesh_section(cluster: Cluster) -> dict[str, Any] | None:
@@ -81,11 +90,11 @@ def _mesh_section(cluster: Cluster) -> dict[str, Any] | None:
             {
                 "workload": w.key,
                 "dataplane": plane.mode,
-                "decided by": plane.decided_by or "",
+                "decided_by": plane.decided_by or "",
                 "identity": mesh.identity(w) or "",
-                "mtls mode": mode.mode if mode else "",
-                "mtls policy": (mode.policy_id or "") if mode else "",
-                "authorization policies": len(mesh.authorization_policies(w)),
+                "mtls_mode": mode.mode if mode else "",
+                "mtls_policy": (mode.policy_id or "") if mode else "",
+                "authorization_policies": len(mesh.authorization_policies(w)),
             }
         )
     return {"workloads": rows, "findings_objects": mesh.findings()}

@@ -458,11 +458,17 @@ def test_empty_file(tmp_path: Path, content: bytes) -> None:
 
 def test_file_of_comments_only(tmp_path: Path) -> None:
     path = write(tmp_path, "# Source: chart/templates/empty.yaml\n---\n# nothing\n")
-    cluster = ztlab.load(path)
-    assert issues_of(cluster) == [
+    warning = (
         f"{path}: file holds no manifests, only comments or --- markers. "
         "Fix: remove it or add manifests"
-    ]
+    )
+    # Beside real manifests (helm renders such files) it is a warning ...
+    good = write(tmp_path, GOOD_BEFORE, "good.yaml")
+    assert issues_of(ztlab.load(path, good)) == [warning]
+    # ... but on its own there is nothing to load.
+    with pytest.raises(LoadError) as raised:
+        ztlab.load(path)
+    assert str(raised.value) == f"nothing could be loaded: {warning}"
 
 
 def test_directory_without_manifests(tmp_path: Path) -> None:
@@ -558,7 +564,7 @@ def test_small_aliases_are_fine(tmp_path: Path) -> None:
     text = (
         "apiVersion: v1\nkind: List\nitems:\n"
         "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n"
-        "    labels: &l {app: web}\n  spec:\n    containers: []\n"
+        "    labels: &l {app: web}\n  spec:\n    containers: [{name: c}]\n"
         "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s\n"
         "  spec:\n    selector: *l\n"
     )

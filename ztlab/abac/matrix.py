@@ -11,6 +11,7 @@ used here, at the edge.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ztlab.abac.schema import ROOTS, AttributeSchema
 from ztlab.abac.source import read_yaml
 from ztlab.errors import PolicyError
+from ztlab.yamlio import read_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,9 +33,13 @@ __all__ = [
     "decide_requests",
     "check_request",
     "flatten",
+    "OUTCOMES",
 ]
 
 _META = ("id", "expect", "description")
+
+# What a request may expect: the decisions ztlab gives (see ztlab.abac).
+OUTCOMES = ("allow", "deny", "error", "not-applicable")
 
 
 def load_requests(
@@ -46,17 +52,19 @@ def load_requests(
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        try:
-            with open(path, newline="", encoding="utf-8") as handle:
-                rows = list(csv.DictReader(handle))
-        except OSError as exc:
-            raise PolicyError(f"{path}: cannot read the file: {exc.strerror}") from None
+        text = read_text(path, error=PolicyError, what="requests file")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
         requests = [
             _unflatten(row, schema, f"{path}, row {i + 2}")
             for i, row in enumerate(rows)
         ]
     else:
         data, _ = read_yaml(path)
+        if data is None:
+            raise PolicyError(
+                f"{path}: the file is empty. Fix: write a list of requests, each a "
+                "mapping with subject, resource, action, environment"
+            )
         if isinstance(data, Mapping) and "requests" in data:
             data = data["requests"]
         if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
@@ -66,9 +74,11 @@ def load_requests(
                 "environment"
             )
         requests = [dict(r) for r in data]
-    if schema is not None:
-        for index, request in enumerate(requests):
-            check_request(request, schema, f"{path}, request {index + 1}")
+    for index, request in enumerate(requests):
+        where = f"{path}, request {index + 1}"
+        check_expect(request, where)
+        if schema is not None:
+            check_request(request, schema, where)
     return requests
 
 
@@ -79,10 +89,28 @@ def requests_from_frame(
     requests = []
     for i, row in enumerate(frame.to_dict(orient="records")):
         request = _unflatten(row, schema, f"row {i}")
+        check_expect(request, f"row {i}")
         if schema is not None:
             check_request(request, schema, f"row {i}")
         requests.append(request)
     return requests
+
+
+def check_expect(request: Mapping[str, Any], where: str) -> None:
+    """Raise a PolicyError if the request expects a decision ztlab never gives.
+
+    >>> check_expect({"id": "r7", "expect": "maybe"}, "requests.yaml, request 7")
+    Traceback (most recent call last):
+    ztlab.errors.PolicyError: requests.yaml, request 7 (r7): expect: 'maybe' is \
+not a decision. Fix: expect one of allow, deny, error, not-applicable
+    """
+    if "expect" not in request or request["expect"] in OUTCOMES:
+        return
+    named = f"{where} ({request['id']})" if "id" in request else where
+    raise PolicyError(
+        f"{named}: expect: {request['expect']!r} is not a decision. "
+        f"Fix: expect one of {', '.join(OUTCOMES)}"
+    )
 
 
 def check_request(
@@ -204,6 +232,8 @@ def decide_requests(
     if isinstance(requests, pd.DataFrame):
         requests = requests_from_frame(requests, policy_set.schema)
     requests = list(requests)
+    for index, request in enumerate(requests):
+        check_expect(request, f"request {index + 1}")
     decisions = policy_set.engine.decide_many(requests)
     rows = []
     any_expect = False
@@ -222,6 +252,14 @@ def decide_requests(
         row["reason"] = decision.reason
         rows.append(row)
     frame = pd.DataFrame(rows)
+    for name in frame.columns:
+        # A request leaving an int out makes pandas turn the column into floats.
+        attribute = policy_set.schema.get(name)
+        if attribute is not None and attribute.type == "int":
+            try:
+                frame[name] = frame[name].astype("Int64")
+            except (TypeError, ValueError):
+                pass  # values the schema does not allow stay as they were
     if any_expect and "expect" in frame:
         frame["ok"] = frame["ok"].astype("boolean")
     return frame

@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ztlab import yamlio
 from ztlab.errors import PolicyError
 
 __all__ = ["read_yaml", "validate", "schema_document", "SCHEMA_DIR"]
@@ -34,17 +35,11 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
 def read_yaml(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """The data of a one-document YAML file and the 1-based line of each node.
 
-    Lines are keyed by the path of the node, e.g. ``("policies", 2)``.
+    Lines are keyed by the path of the node, e.g. ``("policies", 2)``. A file
+    that is not text or not YAML is a PolicyError naming the file and line; an
+    empty file gives None (:func:`validate` then says the file is empty).
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the file: {exc.strerror}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
+    data, node = yamlio.read_yaml(path, error=PolicyError)
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _record_lines(node, (), lines)
@@ -70,7 +65,18 @@ def validate(
     origin: str,
     lines: Mapping[tuple[Any, ...], int] | None = None,
 ) -> None:
-    """Check ``data`` against a packaged schema; a PolicyError names the field."""
+    """Check ``data`` against a packaged schema; a PolicyError names the field.
+
+    >>> validate(None, "abac-attributes", "attributes.yaml")
+    Traceback (most recent call last):
+    ztlab.errors.PolicyError: attributes.yaml: the file is empty. Fix: write the \
+document ztlab/schemas/abac-attributes.schema.json describes
+    """
+    if data is None:
+        raise PolicyError(
+            f"{origin}: the file is empty. Fix: write the document "
+            f"ztlab/schemas/{schema_name}.schema.json describes"
+        )
     validator = _validator(schema_name)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:

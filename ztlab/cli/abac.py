@@ -194,7 +194,9 @@ def _request_text(request: dict[str, Any] | None) -> str:
 def _emit_frame(frame: Any, fmt: str) -> None:
     if fmt == "json":
         emit_json(frame.to_dict(orient="records"))
-    elif fmt == "csv":
+        return
+    frame = _lowercase_bools(frame)
+    if fmt == "csv":
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         emit(buffer.getvalue(), nl=False)
@@ -202,6 +204,23 @@ def _emit_frame(frame: Any, fmt: str) -> None:
         emit(_markdown(frame))
     else:
         emit(frame.to_string(index=False))
+
+
+def _lowercase_bools(frame: Any) -> Any:
+    """The frame with booleans written ``true``/``false``, as in YAML and CEL."""
+
+    def show(value: Any) -> Any:
+        if isinstance(value, bool | np.bool_):
+            return "true" if value else "false"
+        return value
+
+    import numpy as np
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype.kind in "bO" or str(out[column].dtype) == "boolean":
+            out[column] = out[column].astype(object).map(show, na_action="ignore")
+    return out
 
 
 def _markdown(frame: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import click
@@ -25,8 +26,6 @@ def flow_rows(flows: list[Any], level: str) -> list[dict[str, Any]]:
         if level == "namespace":
             src = src.split("/", 1)[0] if f.src_kind == "workload" else src
             dst = dst.split("/", 1)[0] if f.dst_kind == "workload" else dst
-            if src == dst:
-                continue
         for protocol, ranges in f.ports.by_protocol:
             key = (src, dst, protocol)
             row = merged.setdefault(
@@ -193,6 +192,9 @@ def _add_mesh(cluster: Any, found: list[Any], rows: list[dict[str, Any]]) -> boo
     return True
 
 
+_PORT_NAME = re.compile(r"^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$")
+
+
 def _port_value(text: str | None) -> int | str | None:
     if text is None:
         return None
@@ -201,6 +203,12 @@ def _port_value(text: str | None) -> int | str | None:
         if not 1 <= number <= 65535:
             raise click.BadParameter(f"{text} is outside 1-65535", param_hint="--port")
         return number
+    if not _PORT_NAME.match(text):
+        raise click.BadParameter(
+            f"{text!r} is neither a port number (1-65535) nor a port name (up to 15 "
+            "lower-case letters, digits and inner dashes, at least one letter)",
+            param_hint="--port",
+        )
     return text
 
 
@@ -348,7 +356,13 @@ def reach(
     )
     if result.mesh is not None:
         mesh = result.mesh
-        emit(f"  mesh: {mesh['mtls']}, authorization {mesh['authz']}: {mesh['reason']}")
+        if mesh["mtls"] is None:
+            emit(f"  mesh: not evaluated: {mesh['reason']}")
+        else:
+            emit(
+                f"  mesh: {mesh['mtls']}, authorization {mesh['authz']}: "
+                f"{mesh['reason']}"
+            )
         for note in mesh.get("notes") or ():
             emit(f"  note: {note}")
 

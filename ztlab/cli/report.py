@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import click
@@ -142,15 +143,21 @@ def render(data: dict[str, Any], *, markdown: bool) -> str:
     out.append(h("Load issues"))
     issues = data["issues"]
     out.append(
-        "\n".join(f"- {i['severity']}: {i['text']}" for i in issues)
+        "\n".join(
+            f"- {i['severity']}: "
+            + (html.escape(i["text"], quote=False) if markdown else i["text"])
+            for i in issues
+        )
         if issues
         else "none"
     )
-    if "findings" in data:
+    if data.get("findings") is not None:
+        esc = (lambda t: html.escape(t, quote=False)) if markdown else str
         out.append(h(f"Findings ({len(data['findings'])})"))
         out.append(
             "\n".join(
-                f"- [{f['severity']}] {f['rule']}: {f['message']}\n  fix: {f['fix']}"
+                f"- [{f['severity']}] {f['rule']}: {esc(f['message'])}"
+                + (f"\n  fix: {esc(f['fix'])}" if f["fix"] else "")
                 for f in data["findings"]
             )
             or "none"

@@ -15,6 +15,7 @@ from ztlab.errors import LoadError, Provenance
 from ztlab.load.documents import Document
 from ztlab.load.fields import Fields, _kind_of
 from ztlab.load.parse import PodTemplate, parse_object
+from ztlab.load.syntax import syntax_problems
 from ztlab.model.cluster import Cluster
 from ztlab.model.labels import Labels
 from ztlab.model.objects import (
@@ -247,6 +248,9 @@ def _show(namespace: str | None, name: str) -> str:
     return f"{namespace}/{name}" if namespace else name
 
 
+_SYNTAX_HINT = "rename it to Kubernetes syntax; ztlab analyses it anyway, as written"
+
+
 def _parse(f: Fields, default_namespace: str, report: LoadReport) -> Any:
     kind = f.data.get("kind")
     if kind is None:
@@ -280,7 +284,18 @@ def _parse(f: Fields, default_namespace: str, report: LoadReport) -> Any:
     if f.data.get("metadata") is None:
         raise f.error("metadata", "is required", hint="add metadata.name")
     f.get("metadata", dict)
-    return parse_object(kind, f, default_namespace)
+    parsed = parse_object(kind, f, default_namespace)
+    for field, problem, fix in syntax_problems(kind, f.data):
+        issue = f.error(field, problem)
+        report.add(
+            "warning",
+            f"{problem}; the API server would refuse this {kind} (ztlab analyses "
+            "it as written)",
+            issue.where,
+            field=field,
+            hint=fix,
+        )
+    return parsed
 
 
 # Labels the Job controller adds to a Job's template and pods; a CronJob's

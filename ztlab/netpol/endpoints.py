@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,6 +20,9 @@ __all__ = [
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Text that is meant as an address: digits and dots (or hex and colons), maybe /N.
+_ADDRESS_LIKE = re.compile(r"^(\d+(\.\d+){1,3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(/\d+)?$")
 
 
 class Match(Enum):
@@ -48,7 +52,13 @@ def parse_endpoint(cluster: Cluster, text: str) -> Endpoint:
     try:
         return External(ipaddress.ip_network(text, strict=False))
     except ValueError:
-        pass
+        if _ADDRESS_LIKE.match(text):
+            raise QueryError(
+                f"{text!r} is not a valid IP address or CIDR; write it as 10.0.0.5 "
+                "or 10.0.0.0/24 (or give a workload as namespace/name)"
+            ) from None
+    if not text:
+        raise QueryError("an empty endpoint; give namespace/name, svc:ns/name or an IP")
     return cluster.workload(text) if "/" in text else _bare(cluster, text)
 
 

@@ -7,6 +7,8 @@ all flows at once and is checked against this one in the tests.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ztlab.errors import QueryError
 from ztlab.model import Cluster, NetworkPolicy, PolicyPeer, PortSet, Service, Workload
 from ztlab.netpol.endpoints import Endpoint, External, Match, parse_endpoint, peer_match
@@ -149,7 +151,14 @@ def _resolve_port(
         raise QueryError(f"a named port ({port}) needs a workload destination")
     number = dst.named_port(port, protocol)
     if number is None:
-        return None, f"{dst.key} declares no {protocol} port named {port}"
+        declared = ", ".join(
+            f"{p.port}/{p.protocol}" + (f" ({p.name})" if p.name else "")
+            for p in dst.ports
+        )
+        raise QueryError(
+            f"{dst.key} declares no {protocol} port named {port!r}; its ports are "
+            f"{declared or 'none'}: give a number or one of those names"
+        )
     return number, None
 
 
@@ -197,7 +206,9 @@ def _pair(
         definite = allowed or (protocol, number) not in upper
     if not missing:
         failing = [
-            s.reason for s in (egress, ingress) if not _admits(s, protocol, number)
+            _not_this_port(s, protocol, number)
+            for s in (egress, ingress)
+            if not _admits(s, protocol, number)
         ]
         if allowed or not failing:
             reasons += [egress.reason, ingress.reason]
@@ -229,6 +240,16 @@ def _pair(
         ingress=ingress,
         reasons=tuple(reasons),
         target_ports=(number,) if number else (),
+    )
+
+
+def _not_this_port(side: Side, protocol: str, number: int | None) -> str:
+    """A side's reason, made plain when its rules admit the peer on other ports."""
+    if not side.allowed_by or number is None:
+        return side.reason
+    return (
+        f"{side.reason}, but not {protocol} {number}: no rule that admits the peer "
+        f"names that port"
     )
 
 
@@ -350,8 +371,13 @@ def _via_service(
                     )
                     continue
                 target = resolved
+            via = (
+                f"Service port {entry.port} of {service.key} targets port {target} "
+                f"of {backend.key}"
+            )
             for s in sources:
-                verdicts.append(_pair(cluster, s, backend, target, protocol))
+                v = _pair(cluster, s, backend, target, protocol)
+                verdicts.append(replace(v, reasons=(via, *v.reasons)))
     return _combine(src, name, port, protocol, verdicts)
 
 

@@ -20,7 +20,11 @@ def ports_json(ports: PortSet, protocol: str | None = None) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class RuleRef:
-    """One rule of one policy (and the peer of it that matched, if any)."""
+    """One rule of one policy (and the peer of it that matched, if any).
+
+    ``rule`` and ``peer`` count from 0 here; text and JSON count from 1, as a
+    reader of the manifest does.
+    """
 
     policy: str
     direction: str
@@ -39,8 +43,8 @@ class RuleRef:
         return {
             "policy": self.policy,
             "direction": self.direction,
-            "rule": self.rule,
-            "peer": self.peer,
+            "rule": self.rule + 1,
+            "peer": None if self.peer is None else self.peer + 1,
             "file": where.file if where else None,
             "line": where.line if where else None,
         }

@@ -27,6 +27,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ztlab import yamlio
 from ztlab.errors import LoadError, Provenance
 
 __all__ = ["Attestation", "load_attestations", "apply_attestations", "SCHEMA"]
@@ -91,19 +92,15 @@ def load_attestations(path: str | Path) -> list[Attestation]:
     >>> os.unlink(f.name)
     """
     where = Provenance(str(path), 1)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
+    raw, node = yamlio.read_yaml(path, what="attestations file")
+    if raw is None:
         raise LoadError(
-            f"cannot read the attestations file: {exc.strerror}",
+            "the attestations file is empty",
             Provenance(str(path)),
-            hint="check the path given to --attestations",
-        ) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = _plain(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        raise LoadError(f"not valid YAML: {exc}", where) from None
+            hint="write 'attestations:' with a list of items (id, status pass or "
+            "fail, who, when, evidence), or leave out --attestations",
+        )
+    data = _plain(raw)
     lines: dict[tuple[Any, ...], int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:

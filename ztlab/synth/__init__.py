@@ -15,7 +15,7 @@ from typing import Any
 
 from ztlab.findings import Finding
 from ztlab.model import Cluster
-from ztlab.synth.diff import flow_diff, summary
+from ztlab.synth.diff import flow_diff, mesh_diff, summary
 from ztlab.synth.fixes import FixResult, fix_findings
 from ztlab.synth.generated import Generated
 from ztlab.synth.intent import Intent, IntentFlow, from_csv, from_current, from_yaml
@@ -38,7 +38,12 @@ __all__ = [
 
 @dataclass
 class ExportResult:
-    """Generated objects, the proof, the diff rows, findings and schema problems."""
+    """Generated objects, the proof, the diff rows, findings and schema problems.
+
+    ``diff`` holds the NetworkPolicy rows of :func:`ztlab.synth.diff.flow_diff`
+    and, where the mesh is exported, the rows of
+    :func:`ztlab.synth.diff.mesh_diff`.
+    """
 
     plan: Plan
     objects: list[Generated]
@@ -83,9 +88,12 @@ def export(cluster: Cluster, intent: Intent, mesh: bool | None = None) -> Export
         objects += extra
     proof = prove(plan, objects, mesh=use_mesh)
     after = reload(cluster, objects, plan.governed)
-    rows = flow_diff(
-        cluster, after, lambda s, d: plan.is_governed(s) or plan.is_governed(d)
-    )
+    def touched(src: str, dst: str) -> bool:
+        return plan.is_governed(src) or plan.is_governed(dst)
+
+    rows = flow_diff(cluster, after, touched)
+    if use_mesh:
+        rows += mesh_diff(cluster, after, touched)
     ours = {g.key for g in objects}
     obsolete = sorted(
         p.id

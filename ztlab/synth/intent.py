@@ -186,13 +186,17 @@ def from_current(
     namespaces: Iterable[str] | None = None,
     dns: bool = True,
 ) -> Intent:
-    """The flows allowed now, minus those named in ``remove``.
+    """The flows allowed end to end now, minus those named in ``remove``.
 
     ``remove`` entries are ``SRC->DST`` (every port) or ``SRC->DST:PORT[/PROTO]``;
-    either side may be ``*``. Only definitely allowed ports count.
+    either side may be ``*``. Only definitely allowed ports count, and where
+    the mesh applies only those it neither rejects nor denies
+    (:func:`ztlab.synth.current.allowed_now`); ``Intent.notes`` names the
+    flows left out for the mesh's sake.
 
     Limitations: a workload's connections to itself are left out, as
-    everywhere in the export (a pod can always reach itself).
+    everywhere in the export (a pod can always reach itself); see
+    :func:`ztlab.synth.current.allowed_now` for the mesh's.
 
     >>> import ztlab
     >>> c = ztlab.load("sample_clusters/online-boutique")
@@ -200,19 +204,26 @@ def from_current(
     >>> any(f.dst == "boutique/adservice" for f in i.flows)
     False
     """
-    from ztlab.netpol import flows
+    from ztlab.synth.current import allowed_now
 
     removals = [_removal(cluster, text) for text in remove]
+    now, notes = allowed_now(cluster)
     out = []
-    for f in flows(cluster):
+    for f in now:
         ports = f.ports
         for src, dst, cut in removals:
             if src in ("*", f.src) and dst in ("*", f.dst):
                 ports = ports - cut
         if not ports.is_empty():
-            out.append(IntentFlow(f.src, f.dst, ports))
+            out.append(IntentFlow(f.src, f.dst, ports, f.methods, f.paths))
     ns = tuple(sorted(namespaces)) if namespaces is not None else None
-    return Intent(tuple(out), dns=dns, namespaces=ns, source="current flows")
+    return Intent(
+        tuple(out),
+        dns=dns,
+        namespaces=ns,
+        source="current flows",
+        notes=tuple(notes),
+    )
 
 
 def _removal(cluster: Cluster, text: str) -> tuple[str, str, PortSet]:
@@ -251,11 +262,35 @@ def from_yaml(path: str | Path, cluster: Cluster) -> Intent:
     Raises LoadError naming the file, flow and field of a bad entry.
     """
     path = Path(path)
+    text = _read_text(path, "intent", "save the intent as UTF-8 YAML")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LoadError(f"cannot read intent: {exc}", Provenance(str(path))) from None
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LoadError(
+            f"cannot parse intent: {exc}",
+            Provenance(str(path)),
+            hint="write the intent as YAML: flows: [{from: ns/a, to: ns/b, ports: [80]}]",
+        ) from None
     return from_mapping(data, cluster, str(path))
+
+
+def _read_text(path: Path, what: str, hint: str) -> str:
+    """A file's text, or a LoadError naming it (missing, unreadable, not UTF-8)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"cannot read {what}: byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start} is not UTF-8 text (a binary file?)",
+            Provenance(str(path)),
+            hint=hint,
+        ) from None
+    except OSError as exc:
+        raise LoadError(
+            f"cannot read {what}: {exc.strerror or exc}",
+            Provenance(str(path)),
+            hint=f"give the path of a readable file; {hint}",
+        ) from None
 
 
 def from_mapping(data: Any, cluster: Cluster, name: str = "<intent>") -> Intent:
@@ -352,14 +387,29 @@ def from_csv(
     ``Cluster.pod_cidrs``; without those every IP counts as external.
     """
     path = Path(path)
+    text = _read_text(path, "flow log", "save the flow log as UTF-8 CSV")
+    if "\x00" in text:
+        raise LoadError(
+            "flow log contains NUL bytes (a binary file?)",
+            Provenance(str(path)),
+            hint="give a CSV file with the header source,destination,port",
+        )
+    numbered = [
+        (n, ln) for n, ln in enumerate(text.splitlines(), 1) if not ln.startswith("#")
+    ]
+    at = [0]
+
+    def lines() -> Iterable[str]:
+        for n, ln in numbered:
+            at[0] = n
+            yield ln
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LoadError(f"cannot read flow log: {exc}", Provenance(str(path))) from None
-    reader = csv.DictReader(
-        line for line in text.splitlines() if not line.startswith("#")
-    )
-    header = {h.strip().lower(): h for h in reader.fieldnames or ()}
+        reader = csv.DictReader(lines())
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise _csv_error(path, at[0], exc) from None
+    header = {h.strip().lower(): h for h in fieldnames or ()}
     cols = {
         key: next((header[n] for n in names if n in header), None)
         for key, names in _COLUMNS.items()
@@ -368,17 +418,42 @@ def from_csv(
         if cols[key] is None:
             raise LoadError(
                 f"flow log has no {key} column",
-                Provenance(str(path), 1, 1),
+                Provenance(str(path), line=at[0] or 1),
                 field=key,
                 hint="the header needs source,destination,port[,protocol,method,path]",
             )
     mapper = _PodMapper(cluster)
     grouped: dict[tuple, set[str]] = {}
     unmapped: list[UnmappedRow] = []
-    line = 1 + sum(1 for ln in text.splitlines()[:1] if ln.startswith("#"))
-    for n, row in enumerate(reader, start=2):
-        line = n
+    rows = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _csv_error(path, at[0], exc) from None
+        rows += 1
+        line = at[0]
         get = {k: (row.get(c) or "").strip() if c else "" for k, c in cols.items()}
+        try:
+            ports = parse_ports([get["port"]], get["protocol"] or "TCP", "port")
+        except ValueError as exc:
+            raise LoadError(
+                str(exc),
+                Provenance(str(path), line=line),
+                field=f"column {cols['port']}",
+                hint="give the destination port as a number 1-65535 and the "
+                "protocol as TCP, UDP or SCTP, or delete the row",
+            ) from None
+        ((proto, ((port, last),)),) = ports.by_protocol
+        if port != last:
+            raise LoadError(
+                f"port {get['port']!r} is a range; a flow log row is one connection",
+                Provenance(str(path), line=line),
+                field=f"column {cols['port']}",
+                hint="give the one destination port the connection used",
+            )
         if get["verdict"] and get["verdict"].upper() != "FORWARDED":
             unmapped.append(
                 UnmappedRow(line, "verdict", get["verdict"], "not a forwarded flow")
@@ -394,18 +469,12 @@ def from_csv(
             )
         if src is None or dst is None:
             continue
-        try:
-            ports = parse_ports(
-                [get["port"]], get["protocol"] or "TCP", f"line {line} port"
-            )
-        except ValueError as exc:
-            unmapped.append(UnmappedRow(line, "port", get["port"], str(exc)))
-            continue
-        proto, ((port, _),) = next(iter(ports.by_protocol))
         group = (src, dst, proto, port, get["method"].upper())
         paths = grouped.setdefault(group, set())
         if get["path"]:
             paths.add(get["path"])
+    if not grouped:
+        raise _no_usable_row(path, rows, unmapped)
     flows = []
     for (src, dst, proto, port, method), paths in sorted(grouped.items()):
         flows.append(
@@ -424,6 +493,31 @@ def from_csv(
         namespaces=ns,
         unmapped=tuple(unmapped),
         source=str(path),
+    )
+
+
+def _csv_error(path: Path, line: int, exc: csv.Error) -> LoadError:
+    return LoadError(
+        f"flow log is not valid CSV: {exc}",
+        Provenance(str(path), line=line or None),
+        hint="give a CSV file with the header source,destination,port",
+    )
+
+
+def _no_usable_row(path: Path, rows: int, unmapped: list[UnmappedRow]) -> LoadError:
+    """An empty intent would export a deny-all: refuse it."""
+    shown = "; ".join(str(r) for r in unmapped[:5])
+    more = f" (and {len(unmapped) - 5} more)" if len(unmapped) > 5 else ""
+    if rows == 0:
+        message = "flow log has a header but no rows"
+    else:
+        message = f"no row of the flow log names a flow of the cluster: {shown}{more}"
+    return LoadError(
+        message,
+        Provenance(str(path)),
+        hint="name pods as namespace/pod of the loaded workloads (or give pod IPs "
+        "with --pod-cidr or a pod dump), keep only FORWARDED rows, and check the "
+        "flow log belongs to these manifests",
     )
 
 
