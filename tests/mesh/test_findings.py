@@ -392,3 +392,18 @@ def test_no_injection_request_in_a_disabled_namespace_is_no_finding() -> None:
         for f in ids.get("mesh.workload-without-sidecar", [])
         for o in f.objects
     )
+
+
+def test_http_fields_on_a_port_without_declared_protocol() -> None:
+    # An unnamed Service port: Istio detects the protocol per connection, so an
+    # HTTP-only ALLOW rule applies to HTTP requests and is dropped for other TCP.
+    cluster = cluster_of(
+        namespace("shop", **{"istio-injection": "enabled"}),
+        deployment("shop", "api", ports=(7000,), sa="api"),
+        service("shop", "api", [{"port": 7000, "targetPort": 7000}]),
+        _ap({"rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]}),
+    )
+    found = {f.id: f for f in mesh_of(cluster).findings()}
+    assert "mesh.allow-http-on-tcp" not in found
+    finding = found["mesh.http-fields-on-undeclared-protocol"]
+    assert "[7000]" in finding.message and "is dropped" in finding.message

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ztlab.cli.common import load_cluster, load_option_group, paths_argument
+from ztlab.cli.live import live_options, load_from_options
 from ztlab.cli.output import emit, emit_json, fail, warn
 from ztlab.cli.tables import markdown_table, text_table
 from ztlab.errors import ZtlabError
@@ -72,6 +73,7 @@ MARK = {
     show_default=True,
 )
 @load_option_group
+@live_options
 def check(
     paths: tuple[str, ...],
     fail_on: str,
@@ -84,11 +86,16 @@ def check(
     strict: bool,
     default_namespace: str,
     pod_cidrs: tuple[str, ...],
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
 ) -> None:
     """Score a cluster against the zero-trust checklist and gate CI on it.
 
     PATHS are manifest files, directories or - (stdin); without any, the
-    bundled online-boutique sample.
+    bundled online-boutique sample. With --live, the cluster of a kubeconfig
+    context, read-only.
     """
     from ztlab import scorecard as sc
 
@@ -105,9 +112,18 @@ def check(
             policy_set = load_policies(abac_path)
         attested = sc.load_attestations(attestations) if attestations else []
         accepted = sc.read_baseline(baseline) if baseline else set()
-        card = sc.scorecard(
-            load_cluster(paths, **options), abac=policy_set, attestations=attested
+        cluster = load_from_options(
+            paths,
+            live,
+            context,
+            kubeconfig,
+            namespaces,
+            strict,
+            default_namespace,
+            progress=fmt == "text",
+            pod_cidrs=pod_cidrs,
         )
+        card = sc.scorecard(cluster, abac=policy_set, attestations=attested)
         changes = None
         if compare_path:
             before = sc.scorecard(
@@ -116,16 +132,18 @@ def check(
                 attestations=attested,
             )
             changes = sc.compare(before, card)
+        if write_baseline:
+            count = sc.write_baseline(write_baseline, card.violations())
+            warn(f"wrote {count} accepted violations to {write_baseline}")
+            accepted = {sc.fingerprint(v) for v in card.violations()}
     except ZtlabError as exc:
         fail(str(exc))
         return
 
-    for note in card.notes:
-        warn(note)
-    if write_baseline:
-        count = sc.write_baseline(write_baseline, card.violations())
-        warn(f"wrote {count} accepted violations to {write_baseline}")
-        accepted = {sc.fingerprint(v) for v in card.violations()}
+    if fmt == "sarif":
+        # SARIF has no place for them; text, Markdown and JSON show them.
+        for note in card.notes:
+            warn(note)
     blocking = sc.gate(card.violations(), fail_on, accepted)
     gate = {
         "fail_on": fail_on,
@@ -138,14 +156,32 @@ def check(
         "passed": not blocking,
     }
 
+    data = card.to_dict()
+    ignored = _ignored_attestations(card, attested)
+    for item in data["items"]:
+        if item["id"] in ignored:
+            item["ignored_attestation"] = ignored[item["id"]]
     if fmt == "sarif":
         emit_json(sc.to_sarif(card))
     elif fmt == "json":
-        emit_json({**card.to_dict(), "gate": gate, "comparison": changes})
+        emit_json({**data, "gate": gate, "comparison": changes})
     else:
-        emit(render(card.to_dict(), gate, changes, markdown=fmt == "markdown"))
+        emit(render(data, gate, changes, markdown=fmt == "markdown"))
     if blocking:
         click.get_current_context().exit(1)
+
+
+def _ignored_attestations(card: Any, attested: list[Any]) -> dict[str, Any]:
+    """Per item id: the attestation configuration overrode, and why."""
+    out = {}
+    for a in attested:
+        result = card.result(a.id)
+        if result.attestation is None:
+            out[a.id] = {
+                **a.to_dict(),
+                "reason": f"configuration shows {result.status}",
+            }
+    return out
 
 
 def _where(evidence: list[dict[str, Any]]) -> str:
@@ -198,18 +234,31 @@ def render(
                 lines.append(f"  fix: {i['fix']}")
             elif i["status"] == "needs-attestation" and i["fix"]:
                 lines.append(f"  to do: {i['fix']}")
+            if i.get("ignored_attestation"):
+                a = i["ignored_attestation"]
+                place = f"{a['file']}:{a['line']}" if a.get("line") else a["file"]
+                lines.append(
+                    f"  note: the attestation by {a['who']} ({place}) is ignored: "
+                    f"{a['reason']}"
+                )
         out.append("\n".join(lines))
     if changes is not None:
         out.append(h("Since the other snapshot"))
         moved = [c for c in changes if c["change"] != "unchanged"]
         out.append(
             table(
-                ["item", "before", "after", "change"],
-                [[c["id"], c["before"], c["after"], c["change"]] for c in moved],
+                ["item", "before", "after", "change", "detail"],
+                [
+                    [c["id"], c["before"], c["after"], c["change"], c["detail"]]
+                    for c in moved
+                ],
             )
             if moved
             else "nothing changed"
         )
+    if data.get("notes"):
+        out.append(h("Notes"))
+        out.append("\n".join(f"- {note}" for note in data["notes"]))
     out.append(h("Gate"))
     verdict = "passed" if gate["passed"] else "FAILED"
     out.append(

@@ -164,18 +164,29 @@ def authorization_findings(mesh: Mesh) -> Iterator[Finding]:
             fields = http_only_fields(rule)
             if not fields or not selected:
                 continue
-            tcp_ports = _tcp_ports(mesh, selected)
+            declared, sniffed = _tcp_ports(mesh, selected)
             rule_ports = {
                 str(x)
                 for e in rule.get("to") or ()
                 if isinstance(e, Mapping)
                 for x in ((e.get("operation") or {}).get("ports") or ())
             }
-            hit = sorted(
-                tcp_ports
-                if not rule_ports
-                else {p_ for p_ in tcp_ports if str(p_) in rule_ports}
-            )
+            hit = _on_rule(declared, rule_ports)
+            guessed = _on_rule(sniffed, rule_ports)
+            if guessed and action in ("ALLOW", "DENY"):
+                yield Finding(
+                    "mesh.http-fields-on-undeclared-protocol",
+                    "low",
+                    f"{p.id} rules[{i}] uses HTTP-only {', '.join(fields)} on "
+                    f"ports {guessed}, whose Service ports declare no protocol: "
+                    "Istio detects the protocol per connection, so the rule "
+                    "applies to HTTP requests but "
+                    + ("is dropped" if action == "ALLOW" else "loses those fields")
+                    + " for other TCP traffic",
+                    refs(p),
+                    "declare the protocol: name the Service port http-* or tcp-* "
+                    "(or set appProtocol)",
+                )
             if not hit:
                 continue
             if action == "ALLOW":
@@ -202,20 +213,30 @@ def authorization_findings(mesh: Mesh) -> Iterator[Finding]:
                 )
 
 
-def _tcp_ports(mesh: Mesh, workloads: list[Workload]) -> set[int]:
-    out: set[int] = set()
+def _on_rule(ports: set[int], rule_ports: set[str]) -> list[int]:
+    """The ports a rule's operation covers (all, when it names none)."""
+    if not rule_ports:
+        return sorted(ports)
+    return sorted(p for p in ports if str(p) in rule_ports)
+
+
+def _tcp_ports(mesh: Mesh, workloads: list[Workload]) -> tuple[set[int], set[int]]:
+    """Container ports served as TCP: declared TCP, and undeclared (sniffed)."""
+    declared: set[int] = set()
+    sniffed: set[int] = set()
     for w in workloads:
         for svc in mesh.cluster.services_of(w):
             for sp in svc.ports:
-                if protocol_of(sp)[0] == "tcp" and sp.protocol == "TCP":
+                protocol, explicit = protocol_of(sp)
+                if protocol == "tcp" and sp.protocol == "TCP":
                     target = (
                         sp.target_port
                         if isinstance(sp.target_port, int)
                         else w.named_port(str(sp.target_port), sp.protocol)
                     )
                     if target is not None:
-                        out.add(target)
-    return out
+                        (declared if explicit else sniffed).add(target)
+    return declared, sniffed - declared
 
 
 def _rule_ports(rule: Mapping[str, Any]) -> set[int]:

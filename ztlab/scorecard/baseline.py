@@ -21,6 +21,7 @@ from typing import Any
 from ztlab.errors import LoadError, Provenance
 from ztlab.findings import Finding, severity_rank
 from ztlab.scorecard.model import fingerprint
+from ztlab.yamlio import read_text
 
 __all__ = ["read_baseline", "write_baseline", "baseline_data", "gate"]
 
@@ -48,22 +49,43 @@ def baseline_data(violations: Iterable[Finding]) -> dict[str, Any]:
 
 
 def write_baseline(path: str | Path, violations: Iterable[Finding]) -> int:
-    """Write the baseline file; returns how many violations it accepts."""
+    """Write the baseline file; returns how many violations it accepts.
+
+    A path that cannot be written is a LoadError naming it.
+    """
     data = baseline_data(violations)
-    Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        raise LoadError(
+            f"cannot write the baseline: {exc.strerror or type(exc).__name__}",
+            Provenance(str(path)),
+            hint=f"create the directory {Path(path).parent} first, or choose "
+            "another path for --write-baseline"
+            if missing
+            else "choose a writable file path for --write-baseline",
+        ) from None
     return len(data["accepted"])
 
 
 def read_baseline(path: str | Path) -> set[str]:
     """The accepted fingerprints of a baseline file; LoadError when malformed."""
     where = Provenance(str(path))
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
+    text = read_text(path, what="baseline")
+    if not text.strip():
         raise LoadError(
-            f"cannot read the baseline: {exc.strerror}",
+            "the baseline file is empty",
             where,
-            hint="write one with --write-baseline",
+            hint="write the baseline with --write-baseline",
+        )
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise LoadError(
+            "the JSON nests too deeply",
+            where,
+            hint="write the baseline with --write-baseline",
         ) from None
     except json.JSONDecodeError as exc:
         raise LoadError(

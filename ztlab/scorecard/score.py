@@ -17,8 +17,6 @@ from ztlab.scorecard.model import PILLARS, STATUSES, CheckResult, fingerprint
 
 __all__ = ["Scorecard", "compare", "percent"]
 
-_RANK = {"fail": 0, "unknown": 1, "needs-attestation": 1, "pass": 2}
-
 
 def percent(passed: int, decided: int) -> int | None:
     """``passed`` of ``decided`` in whole percent (rounded half up); None if 0.
@@ -89,11 +87,28 @@ class Scorecard:
 
 
 def compare(before: Scorecard, after: Scorecard) -> list[dict[str, Any]]:
-    """Per item: status before and after, and whether it got better or worse.
+    """Per item: status before and after, what changed, and a line saying why.
 
-    Between two failing snapshots an item is better when it lost more violations
-    than it gained, worse when it gained more than it lost. ``fixed`` and ``new``
-    list the violation fingerprints that went away and appeared.
+    ``change`` is one of:
+
+    - ``better`` (fail to pass) or ``worse`` (pass to fail);
+    - ``no longer decided`` (pass or fail to unknown or needs-attestation: the
+      evidence went away, which is neither better nor worse) and ``now
+      decided`` (the other way round; ``detail`` says whether it passes);
+    - ``fewer violations``, ``more violations`` or ``other violations``
+      between two failing snapshots, by the number of violations;
+    - ``still undecided`` (unknown to needs-attestation or back);
+    - ``unchanged``.
+
+    ``fixed`` and ``new`` list the messages of the violations that went away
+    and appeared.
+
+    >>> from ztlab.scorecard.model import CheckResult
+    >>> def one(status): return Scorecard([CheckResult("a.b", "network", "t",
+    ...                                                status, "high")])
+    >>> [(c["change"], c["detail"]) for c in compare(one("fail"), one("unknown"))]
+    [('no longer decided', 'was fail, now unknown: configuration no longer \
+decides it')]
     """
     old = {r.id: r for r in before.results}
     out = []
@@ -104,15 +119,7 @@ def compare(before: Scorecard, after: Scorecard) -> list[dict[str, Any]]:
         fixed = sorted(set(was) - set(now))
         new = sorted(set(now) - set(was))
         status = prev.status if prev else None
-        if status is None or _RANK[r.status] == _RANK[status]:
-            change = "unchanged"
-            if r.status == "fail" and (fixed or new):
-                gained, lost = len(new), len(fixed)
-                change = (
-                    "better" if lost > gained else "worse" if gained > lost else change
-                )
-        else:
-            change = "better" if _RANK[r.status] > _RANK[status] else "worse"
+        change, detail = _change(status, r.status, len(was), len(now), fixed, new)
         out.append(
             {
                 "id": r.id,
@@ -120,8 +127,47 @@ def compare(before: Scorecard, after: Scorecard) -> list[dict[str, Any]]:
                 "before": status,
                 "after": r.status,
                 "change": change,
+                "detail": detail,
                 "fixed": [was[f].message for f in fixed],
                 "new": [now[f].message for f in new],
             }
         )
     return out
+
+
+def _change(
+    before: str | None,
+    after: str,
+    had: int,
+    has: int,
+    fixed: list[str],
+    new: list[str],
+) -> tuple[str, str]:
+    """The change label of one item and the sentence that explains it."""
+    decided = ("pass", "fail")
+    if before is None:
+        return "new item", f"not in the other snapshot; now {after}"
+    if before == after == "fail":
+        counts = f"{had} -> {has} violations ({len(fixed)} fixed, {len(new)} new)"
+        if has < had:
+            return "fewer violations", counts
+        if has > had:
+            return "more violations", counts
+        if fixed or new:
+            return "other violations", counts
+        return "unchanged", f"still fails with the same {has} violations"
+    if before == after:
+        return "unchanged", f"still {after}"
+    if before in decided and after in decided:
+        if after == "pass":
+            return "better", "was fail, now passes"
+        return "worse", f"was pass, now fails with {has} violations"
+    if before in decided:
+        return (
+            "no longer decided",
+            f"was {before}, now {after}: configuration no longer decides it",
+        )
+    if after in decided:
+        verb = "passes" if after == "pass" else f"fails with {has} violations"
+        return "now decided", f"was {before}, now {verb}"
+    return "still undecided", f"was {before}, now {after}"

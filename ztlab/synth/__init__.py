@@ -88,6 +88,7 @@ def export(cluster: Cluster, intent: Intent, mesh: bool | None = None) -> Export
         objects += extra
     proof = prove(plan, objects, mesh=use_mesh)
     after = reload(cluster, objects, plan.governed)
+
     def touched(src: str, dst: str) -> bool:
         return plan.is_governed(src) or plan.is_governed(dst)
 

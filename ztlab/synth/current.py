@@ -77,13 +77,15 @@ def _listening(cluster: Cluster, w: Workload) -> set[int]:
         for sp in svc.ports:
             if sp.protocol != "TCP":
                 continue
-            target = sp.target_port
-            if not isinstance(target, int):
-                target = w.named_port(str(target), "TCP") or (
-                    int(target) if str(target).isdigit() else None
-                )
-            if target is not None:
-                ports.add(target)
+            number: int | None
+            if isinstance(sp.target_port, int):
+                number = sp.target_port
+            elif str(sp.target_port).isdigit():
+                number = int(sp.target_port)
+            else:
+                number = w.named_port(str(sp.target_port), "TCP")
+            if number is not None:
+                ports.add(number)
     return ports
 
 
@@ -176,9 +178,8 @@ def _external_parts(cluster: Cluster, f: Any) -> list[tuple[str, str]]:
     for block in blocks:
         split: list[_Network] = []
         for piece in pieces:
-            if piece.version == block.version and block.subnet_of(piece) and (
-                block != piece
-            ):  # type: ignore[arg-type]
+            inside = piece.version == block.version and block != piece
+            if inside and block.subnet_of(piece):  # type: ignore[arg-type]
                 split.append(block)
                 split.extend(piece.address_exclude(block))  # type: ignore[arg-type]
             else:
@@ -256,7 +257,9 @@ def _http_operations(
     out: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for policy in allows:
         for i, rule in enumerate(_rules(policy)):
-            other = [f for f in http_only_fields(rule) if not _PLAIN_HTTP_FIELD.match(f)]
+            other = [
+                f for f in http_only_fields(rule) if not _PLAIN_HTTP_FIELD.match(f)
+            ]
             operations = [
                 e.get("operation") or {}
                 for e in rule.get("to") or ()
@@ -298,7 +301,11 @@ def _context(
 
 
 def _custom(
-    cluster: Cluster, src: Workload | None, ip: str | None, dst: Workload, port: int,
+    cluster: Cluster,
+    src: Workload | None,
+    ip: str | None,
+    dst: Workload,
+    port: int,
     verdict: Any,
 ) -> str | None:
     """The id of a CUSTOM policy that sends this caller to an external authorizer."""
