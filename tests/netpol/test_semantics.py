@@ -1143,3 +1143,35 @@ spec:
 
     # Between replicas the policy applies: the ingress default-deny holds.
     assert not allowed(cluster, "shop/db", "shop/db", 5432)
+
+
+def test_a_known_pod_ip_names_that_pod(load_yaml):
+    client = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop, labels: {app: client}}
+spec: {containers: [{name: c}]}
+status: {podIP: 10.1.2.3}
+"""
+    server = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, ports: [{containerPort: 5432}]}]}
+"""
+    cluster = load_yaml(
+        client,
+        server,
+        netpol(
+            "shop",
+            "db",
+            """\
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: client}}}]}]
+""",
+        ),
+    )
+    # 10.1.2.3 is shop/client's address: the podSelector peer admits it.
+    assert allowed(cluster, "10.1.2.3", "shop/db", 5432)
+    # Any other address is outside the cluster, and no ipBlock admits it.
+    assert not allowed(cluster, "10.1.2.4", "shop/db", 5432)

@@ -120,7 +120,6 @@ def check(
             namespaces,
             strict,
             default_namespace,
-            progress=fmt == "text",
             pod_cidrs=pod_cidrs,
         )
         card = sc.scorecard(cluster, abac=policy_set, attestations=attested)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from ztlab.cli.common import load_cluster, load_option_group, paths_argument
+from ztlab.cli.common import load_option_group, paths_argument
+from ztlab.cli.live import live_options, load_from_options
 from ztlab.cli.output import emit, fail, warn
 from ztlab.cli.tables import text_table
+from ztlab.errors import ZtlabError
 
 __all__ = ["COMMANDS"]
 
@@ -18,7 +23,8 @@ __all__ = ["COMMANDS"]
     "out_dir",
     required=True,
     type=click.Path(path_type=str),
-    help="Directory for the YAML and kustomization.yaml.",
+    help="Directory for the YAML and kustomization.yaml (created with its "
+    "parents if missing).",
 )
 @click.option(
     "--intent",
@@ -49,6 +55,7 @@ __all__ = ["COMMANDS"]
     help="Generate and prove Istio policies (default: when a mesh applies).",
 )
 @click.option("--diff", "show_diff", is_flag=True, help="Print every diff row.")
+@live_options
 @load_option_group
 def export(
     paths: tuple[str, ...],
@@ -59,52 +66,104 @@ def export(
     fix_findings: bool,
     mesh: bool | None,
     show_diff: bool,
+    live: bool,
+    context: str | None,
+    kubeconfig: str | None,
+    namespaces: tuple[str, ...],
     strict: bool,
     pod_cidrs: tuple[str, ...],
     default_namespace: str,
 ) -> None:
-    """Export corrected policies for PATH... into --out and prove them.
+    """Export corrected policies for PATH... (or --live) into --out and prove them.
 
-    The intent is the current flows minus --remove, or --intent, or --flows.
-    Exits 1 when the proof fails (or a fixed finding remains).
+    The intent is the flows allowed end to end now (NetworkPolicy, mTLS and
+    authorization) minus --remove, or --intent, or --flows. Exits 1 when the
+    proof fails (or a fixed finding remains), 2 on bad input.
     """
-    from ztlab import synth
-    from ztlab.synth import writer
-
     if intent_file and flows_csv:
         fail("give --intent or --flows, not both")
-    cluster = load_cluster(
-        paths, strict=strict, default_namespace=default_namespace, pod_cidrs=pod_cidrs
-    )
-    if fix_findings:
-        _fix(cluster, out_dir, mesh)
-        return
+    if remove and (intent_file or flows_csv):
+        fail("--remove applies to the current flows; drop --intent/--flows")
+    _check_out(out_dir)
+    try:
+        cluster = load_from_options(
+            paths,
+            live,
+            context,
+            kubeconfig,
+            namespaces,
+            strict,
+            default_namespace,
+            pod_cidrs=pod_cidrs,
+        )
+        if fix_findings:
+            _fix(cluster, out_dir, mesh)
+            return
+        _export(cluster, out_dir, intent_file, flows_csv, remove, mesh, show_diff)
+    except ZtlabError as exc:
+        fail(str(exc))
+
+
+def _check_out(out_dir: str) -> None:
+    """--out must be a directory or not exist yet (it and its parents are made)."""
+    out = Path(out_dir)
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                which = "--out" if path == out else f"--out's parent {path}"
+                fail(
+                    f"{which} is a file, not a directory: give a directory for the "
+                    f"export (created if missing), or move {path} away"
+                )
+            return
+
+
+def _write(objects: list[Any], out_dir: str, note: str = "") -> list[Path]:
+    from ztlab.synth import writer
+
+    try:
+        return writer.write(objects, out_dir, note)
+    except OSError as exc:
+        fail(
+            f"cannot write the export to {out_dir}: {exc.strerror or exc}; give a "
+            "directory you may write to with --out"
+        )
+        raise
+
+
+def _export(
+    cluster: Any,
+    out_dir: str,
+    intent_file: str | None,
+    flows_csv: str | None,
+    remove: tuple[str, ...],
+    mesh: bool | None,
+    show_diff: bool,
+) -> None:
+    from ztlab import synth
+
     if intent_file:
         intent = synth.from_yaml(intent_file, cluster)
     elif flows_csv:
         intent = synth.from_csv(flows_csv, cluster)
     else:
         intent = synth.from_current(cluster, remove=remove)
-    if remove and (intent_file or flows_csv):
-        fail("--remove applies to the current flows; drop --intent/--flows")
     for row in intent.unmapped:
         warn(f"unmapped flow-log row: {row}")
+    for text in intent.notes:
+        warn(f"left out of the intent: {text}")
     result = synth.export(cluster, intent, mesh=mesh)
     note = ""
     if result.obsolete:
         note = "Delete after applying (replaced by this export): " + ", ".join(
             result.obsolete
         )
-    written = writer.write(result.objects, out_dir, note)
+    written = _write(result.objects, out_dir, note)
     emit(f"wrote {len(written)} files to {out_dir} ({len(result.objects)} objects)")
-    s = result.summary
-    emit(
-        f"diff: {s['removed']} flows lose ports, {s['added']} gain ports, "
-        f"{s['unchanged']} keep ports"
-    )
+    _emit_summary(result.summary, result.proof.mesh)
     if show_diff:
-        cols = ["change", "src", "dst", "protocol", "ports"]
-        emit(text_table(cols, [[r[c] for c in cols] for r in result.diff]))
+        cols = ["change", "src", "dst", "protocol", "ports", "before", "after"]
+        emit(text_table(cols, [[r.get(c, "") for c in cols] for r in result.diff]))
     for name in result.obsolete:
         emit(f"obsolete: {name}")
     for f in result.findings:
@@ -124,20 +183,32 @@ def export(
         raise SystemExit(1)
 
 
-def _fix(cluster, out_dir: str, mesh: bool | None) -> None:
-    from ztlab.synth import writer
-    from ztlab.synth.diff import flow_diff, summary
-    from ztlab.synth.fixes import all_findings, fix_findings
-
-    result = fix_findings(cluster, all_findings(cluster, mesh))
-    written = writer.write(result.objects, out_dir)
-    after = result.apply(cluster)
-    emit(f"wrote {len(written)} files to {out_dir} ({len(result.objects)} objects)")
-    s = summary(flow_diff(cluster, after))
+def _emit_summary(s: dict[str, int], mesh: bool) -> None:
     emit(
         f"diff: {s['removed']} flows lose ports, {s['added']} gain ports, "
         f"{s['unchanged']} keep ports"
     )
+    if mesh:
+        emit(
+            f"mesh diff: {s['mesh-tightened']} flows tightened, "
+            f"{s['mesh-loosened']} loosened, {s['mesh-changed']} changed otherwise"
+        )
+
+
+def _fix(cluster: Any, out_dir: str, mesh: bool | None) -> None:
+    from ztlab.mesh import mesh_applies
+    from ztlab.synth.diff import flow_diff, mesh_diff, summary
+    from ztlab.synth.fixes import all_findings, fix_findings
+
+    result = fix_findings(cluster, all_findings(cluster, mesh))
+    written = _write(result.objects, out_dir)
+    after = result.apply(cluster)
+    emit(f"wrote {len(written)} files to {out_dir} ({len(result.objects)} objects)")
+    use_mesh = mesh_applies(cluster) if mesh is None else mesh
+    rows = flow_diff(cluster, after)
+    if use_mesh:
+        rows += mesh_diff(cluster, after)
+    _emit_summary(summary(rows), use_mesh)
     remaining = {(f.rule, f.message) for f in all_findings(after, mesh)}
     still = [f for f in result.fixed if (f.rule, f.message) in remaining]
     for f in result.fixed:

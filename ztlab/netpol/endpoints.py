@@ -48,15 +48,29 @@ Endpoint = Workload | External
 
 
 def parse_endpoint(cluster: Cluster, text: str) -> Endpoint:
-    """A workload ``ns/name`` or an IP address / CIDR (services are handled above)."""
+    """A workload ``ns/name`` or an IP address / CIDR (services are handled above).
+
+    An address that is the known IP of exactly one pod means that pod's workload.
+    """
     try:
-        return External(ipaddress.ip_network(text, strict=False))
+        network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         if _ADDRESS_LIKE.match(text):
             raise QueryError(
                 f"{text!r} is not a valid IP address or CIDR; write it as 10.0.0.5 "
                 "or 10.0.0.0/24 (or give a workload as namespace/name)"
             ) from None
+    else:
+        if network.num_addresses == 1:
+            # A pod's own address (known from a pod dump) means that pod.
+            owners = [
+                w
+                for w in cluster.workloads.values()
+                if str(network.network_address) in w.pod_ips
+            ]
+            if len(owners) == 1:
+                return owners[0]
+        return External(network)
     if not text:
         raise QueryError("an empty endpoint; give namespace/name, svc:ns/name or an IP")
     return cluster.workload(text) if "/" in text else _bare(cluster, text)

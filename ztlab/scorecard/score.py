@@ -148,26 +148,32 @@ def _change(
     if before is None:
         return "new item", f"not in the other snapshot; now {after}"
     if before == after == "fail":
-        counts = f"{had} -> {has} violations ({len(fixed)} fixed, {len(new)} new)"
+        counts = (
+            f"{had} -> {_violations(has)} ({len(fixed)} fixed, {len(new)} new)"
+        )
         if has < had:
             return "fewer violations", counts
         if has > had:
             return "more violations", counts
         if fixed or new:
             return "other violations", counts
-        return "unchanged", f"still fails with the same {has} violations"
+        return "unchanged", f"still fails with the same {_violations(has)}"
     if before == after:
         return "unchanged", f"still {after}"
     if before in decided and after in decided:
         if after == "pass":
             return "better", "was fail, now passes"
-        return "worse", f"was pass, now fails with {has} violations"
+        return "worse", f"was pass, now fails with {_violations(has)}"
     if before in decided:
         return (
             "no longer decided",
             f"was {before}, now {after}: configuration no longer decides it",
         )
     if after in decided:
-        verb = "passes" if after == "pass" else f"fails with {has} violations"
+        verb = "passes" if after == "pass" else f"fails with {_violations(has)}"
         return "now decided", f"was {before}, now {verb}"
     return "still undecided", f"was {before}, now {after}"
+
+
+def _violations(count: int) -> str:
+    return f"{count} violation" + ("" if count == 1 else "s")
