@@ -111,6 +111,14 @@ def read_text(
                 line=body.count(b"\n", 0, exc.start) + 1,
             ) from None
     if "\x00" in text:
+        halves = (data[0::2], data[1::2])
+        if len(data) >= 4 and any(h.count(0) == len(h) for h in halves):
+            raise _error(
+                error,
+                path,
+                "not UTF-8 text: it looks like UTF-16 without a byte order mark",
+                save_as,
+            )
         raise _error(
             error,
             path,
@@ -191,10 +199,18 @@ def _syntax_error(
     context = ""
     if exc.context and exc.context_mark is not None:
         context = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
-    problem = exc.problem or "invalid YAML"
-    hint = "fix the YAML syntax at that line (indentation, quotes, colons)"
-    if "single document" in f"{exc.context} {problem}":
-        hint = "keep one YAML document in the file (remove the extra ---)"
+    if "single document" in str(exc.context):
+        return _error(
+            error,
+            path,
+            f"invalid YAML: more than one document (the next starts at line {line})",
+            "keep one YAML document in the file (remove the extra ---)",
+            line=line,
+        )
     return _error(
-        error, path, f"invalid YAML: {problem}{column}{context}", hint, line=line
+        error,
+        path,
+        f"invalid YAML: {exc.problem or 'syntax error'}{column}{context}",
+        "fix the YAML syntax at that line (indentation, quotes, colons)",
+        line=line,
     )

@@ -748,3 +748,147 @@ def test_cli_report_live_equals_the_dump_and_names_the_forbidden_kind(tmp_path):
     warnings = [i["text"] for i in live_report["issues"] if i["severity"] == "warning"]
     assert any("DaemonSet" in w and "403" in w for w in warnings)
     assert TOKEN not in result.output
+
+
+# Reads where nothing works, kubeconfig trouble, and `ztlab check --live`
+
+EVERY_LIST = {f"{r.prefix}/{r.plural}" for r in RESOURCES if r.kind != "Secret"}
+
+
+def test_every_list_forbidden_is_an_error_with_an_rbac_hint(tmp_path):
+    with KubeApiServer(token=TOKEN, forbidden=EVERY_LIST | {"/apis"}) as api:
+        with pytest.raises(LoadError) as err:
+            live(write_kubeconfig(tmp_path, api.url))
+    text = str(err.value)
+    # 12 built-in kinds (Secrets are never read) and the discovery of /apis.
+    assert text.startswith(
+        "live:test: nothing could be read from the cluster: 13 requests failed "
+        "(13 forbidden (HTTP 403)) and no object was read. Fix: grant the reader "
+        "get and list"
+    )
+    assert "try again" not in text
+
+
+def test_every_list_failing_with_500_is_an_error_with_a_server_hint(tmp_path):
+    failures = {p: [500] * 10 for p in EVERY_LIST | {"/apis"}}
+    with KubeApiServer(token=TOKEN, failures=failures) as api:
+        with pytest.raises(LoadError) as err:
+            live(write_kubeconfig(tmp_path, api.url))
+    text = str(err.value)
+    assert "nothing could be read from the cluster" in text
+    assert "13 server error (HTTP 500), after 3 tries" not in text  # counted once
+    assert "(13 server error (HTTP 500))" in text
+    assert "Fix: the API server failed or did not answer in time" in text
+    assert "grant" not in text and "RBAC" not in text
+
+
+def test_failed_discovery_hint_fits_the_status(tmp_path):
+    with KubeApiServer(token=TOKEN, failures={"/apis": [500] * 10}) as api:
+        cluster = live(write_kubeconfig(tmp_path, api.url))
+    (issue,) = read_issues(cluster)
+    assert "cannot discover the API groups: server error (HTTP 500)" in issue.message
+    assert "non-resource URL" not in str(issue)
+    assert "the API server failed" in str(issue)
+    # The built-in kinds were read all the same.
+    assert "shop/frontend" in cluster.workloads and cluster.istio == ()
+
+    with KubeApiServer(token=TOKEN, forbidden={"/apis"}) as api:
+        cluster = live(write_kubeconfig(tmp_path, api.url))
+    (issue,) = read_issues(cluster)
+    assert "grant the reader get on the non-resource URL /apis" in str(issue)
+
+
+def test_missing_kubeconfig_file_says_so(tmp_path, monkeypatch):
+    missing = tmp_path / "nonexist"
+    with pytest.raises(LoadError) as err:
+        load_live(None, missing, progress=False)
+    assert str(err.value) == (
+        f"{missing}: the kubeconfig file does not exist. Fix: check the path given "
+        "with --kubeconfig"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    with pytest.raises(LoadError, match="no kubeconfig found"):
+        load_live(None, None, progress=False)
+
+
+def test_failing_exec_credential_plugin_is_a_clear_error(tmp_path, capsys, caplog):
+    import logging as _logging
+    import sys
+
+    # The plugin fails the way `aws eks get-token` does without a session.
+    plugin = f"import sys; sys.stderr.write('no session, log in'); sys.exit(3)"
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "gone", "cluster": {"server": f"http://127.0.0.1:{free_port()}"}}],
+        "users": [
+            {
+                "name": "cloud",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": sys.executable,
+                        "args": ["-c", plugin],
+                    }
+                },
+            }
+        ],
+        "contexts": [{"name": "eks", "context": {"cluster": "gone", "user": "cloud"}}],
+        "current-context": "eks",
+    }
+    path = tmp_path / "kubeconfig.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    handlers = list(_logging.getLogger().handlers)
+
+    with pytest.raises(LoadError) as err:
+        load_live("eks", path, progress=False, retry=FAST)
+    text = str(err.value)
+    assert "credential plugin (exec) failed: exec: process returned 3" in text
+    assert "no session, log in" in text
+    assert "connection refused" not in text and "reach" not in text
+    # Nothing printed, nothing logged through the root logger, no handler left.
+    assert "ERROR:root" not in capsys.readouterr().err
+    assert not [r for r in caplog.records if r.levelno >= _logging.ERROR]
+    assert _logging.getLogger().handlers == handlers
+
+
+def _check(*args: str):
+    from ztlab.cli import _register, cli
+
+    _register()
+    return CliRunner().invoke(cli, ["check", *args, "--format", "json"])
+
+
+def test_cli_check_live_equals_check_of_the_dump(tmp_path, server, kubeconfig):
+    live_run = _check("--live", "--context", "test", "--kubeconfig", str(kubeconfig))
+    file_run = _check(str(kubectl_dump(tmp_path)))
+    assert live_run.exit_code == file_run.exit_code, live_run.output
+    live_card, file_card = json.loads(live_run.stdout), json.loads(file_run.stdout)
+    assert live_card["items"] and live_card["items"] == file_card["items"] or [
+        (i["id"], i["status"]) for i in live_card["items"]
+    ] == [(i["id"], i["status"]) for i in file_card["items"]]
+    assert live_card["pillars"] == file_card["pillars"]
+
+    one = _check("--live", "--kubeconfig", str(kubeconfig), "-n", "shop")
+    assert one.exit_code in (0, 1), one.output
+    assert [r.path for r in server.requests if r.path == "/api/v1/pods"] == [
+        "/api/v1/pods"  # only the first, cluster-wide run listed every pod
+    ]
+    assert "/api/v1/namespaces/shop/pods" in [r.path for r in server.requests]
+
+
+def test_cli_check_live_needs_live_for_its_options_and_fails_on_no_access(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(
+        importlib.import_module("ztlab.load.live_client"), "DEFAULT_RETRY", FAST
+    )
+    result = _check("--context", "test")
+    assert result.exit_code == 2 and "need --live" in result.output
+
+    with KubeApiServer(token=TOKEN, forbidden=EVERY_LIST | {"/apis"}) as api:
+        config = write_kubeconfig(tmp_path, api.url)
+        result = _check("--live", "--kubeconfig", str(config))
+    assert result.exit_code == 2
+    assert "nothing could be read from the cluster" in result.output
+    assert result.stdout == ""

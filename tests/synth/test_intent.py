@@ -66,7 +66,7 @@ def test_flow_log_reports_unmapped_rows(tmp_path):
         "boutique/ghost-7d9f8b-abcde,boutique/adservice-6b8c4f-zzzzz,9555,TCP,FORWARDED\n"
         "nowhere/pod-1,boutique/adservice-6b8c4f-zzzzz,9555,TCP,FORWARDED\n"
         "boutique/frontend-7d9f8b-abcde,boutique/cartservice-7c9d5b-aaaaa,7070,TCP,DROPPED\n"
-        "frontend,boutique/adservice-6b8c4f-zzzzz,http,TCP,FORWARDED\n"
+        "frontend,boutique/adservice-6b8c4f-zzzzz,9555,TCP,FORWARDED\n"
     )
     intent = from_csv(log, c)
     assert [(f.src, f.dst) for f in intent.flows] == [
@@ -81,13 +81,96 @@ def test_flow_log_pod_ip_inside_pod_cidr_is_unmapped(tmp_path):
     c = sample("online-boutique").replace(pod_cidrs=("10.244.0.0/16",))
     log = tmp_path / "f.csv"
     log.write_text(
-        "source,destination,port\n10.244.1.7,boutique/adservice-6b8c4f-zzzzz,9555\n"
+        "source,destination,port\n"
+        "10.244.1.7,boutique/adservice-6b8c4f-zzzzz,9555\n"
+        "boutique/frontend-7d9f8b-abcde,boutique/adservice-6b8c4f-zzzzz,9555\n"
     )
     intent = from_csv(log, c)
-    assert (
-        intent.flows == ()
-        and intent.unmapped[0].reason == "a pod IP that no loaded pod has"
+    assert [(f.src, f.dst) for f in intent.flows] == [
+        ("boutique/frontend", "boutique/adservice")
+    ]
+    assert intent.unmapped[0].line == 2
+    assert intent.unmapped[0].reason == "a pod IP that no loaded pod has"
+
+
+def test_flow_log_line_numbers_count_comments(tmp_path):
+    c = sample("online-boutique")
+    log = tmp_path / "f.csv"
+    # Line 1 and 3 are comments: the unmapped row is physical line 5.
+    log.write_text(
+        "# observed\n"
+        "source,destination,port\n"
+        "# a note\n"
+        "boutique/frontend-7d9f8b-abcde,boutique/adservice-6b8c4f-zzzzz,9555\n"
+        "nowhere/pod-1,boutique/adservice-6b8c4f-zzzzz,9555\n"
     )
+    assert [r.line for r in from_csv(log, c).unmapped] == [5]
+
+
+@pytest.mark.parametrize(
+    ("port", "protocol", "says"),
+    [
+        ("abc", "TCP", "'abc' is not a port"),
+        ("", "TCP", "'' is not a port"),
+        ("70000", "TCP", "outside 1-65535"),
+        ("80-90", "TCP", "is a range"),
+        ("80", "ICMP", "protocol 'ICMP'"),
+    ],
+)
+def test_flow_log_bad_port_is_an_error_naming_the_row(tmp_path, port, protocol, says):
+    c = sample("online-boutique")
+    log = tmp_path / "rows.csv"
+    log.write_text(
+        "source,destination,port,protocol\n"
+        "boutique/frontend-7d9f8b-abcde,boutique/adservice-6b8c4f-zzzzz,9555,TCP\n"
+        f"boutique/frontend-7d9f8b-abcde,boutique/adservice-6b8c4f-zzzzz,{port},"
+        f"{protocol}\n"
+    )
+    with pytest.raises(LoadError) as err:
+        from_csv(log, c)
+    text = str(err.value)
+    assert text.startswith(f"{log} (line 3): ") and says in text
+    assert "Fix:" in text
+
+
+def test_flow_log_without_a_usable_row_is_an_error(tmp_path):
+    c = sample("online-boutique")
+    log = tmp_path / "rows.csv"
+    log.write_text(
+        "source,destination,port,verdict\n"
+        "nowhere/pod-1,boutique/adservice-6b8c4f-zzzzz,9555,FORWARDED\n"
+        "boutique/frontend-7d9f8b-abcde,boutique/adservice-6b8c4f-zzzzz,9555,DROPPED\n"
+    )
+    with pytest.raises(LoadError) as err:
+        from_csv(log, c)
+    text = str(err.value)
+    assert text.startswith(f"{log}: no row of the flow log names a flow")
+    assert "line 2: source 'nowhere/pod-1'" in text and "line 3: verdict" in text
+    assert "Fix: name pods as namespace/pod" in text
+    log.write_text("source,destination,port\n")
+    with pytest.raises(LoadError, match="header but no rows"):
+        from_csv(log, c)
+
+
+@pytest.mark.parametrize("reader", [from_csv, from_yaml])
+def test_binary_intent_or_flow_log_is_a_load_error(tmp_path, reader):
+    c = sample("online-boutique")
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"source,destination,port\n\xff\xfe\x00\x01")
+    with pytest.raises(LoadError) as err:
+        reader(blob, c)
+    assert str(err.value).startswith(f"{blob}: cannot read ")
+    assert "byte 0xff at offset 24 is not UTF-8" in str(err.value)
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(LoadError, match="No such file"):
+        reader(missing, c)
+
+
+def test_flow_log_with_nul_bytes_is_a_load_error(tmp_path):
+    log = tmp_path / "nul.csv"
+    log.write_bytes(b"source,destination,port\n\x00\x00,a,1\n")
+    with pytest.raises(LoadError, match="NUL bytes"):
+        from_csv(log, sample("online-boutique"))
 
 
 def test_from_current_removals():

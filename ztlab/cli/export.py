@@ -110,7 +110,9 @@ def _check_out(out_dir: str) -> None:
     for path in (out, *out.parents):
         if path.exists():
             if not path.is_dir():
-                which = "--out" if path == out else f"--out's parent {path}"
+                which = (
+                    f"--out {path}" if path == out else f"{path}, a parent of --out,"
+                )
                 fail(
                     f"{which} is a file, not a directory: give a directory for the "
                     f"export (created if missing), or move {path} away"

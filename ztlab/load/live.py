@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -139,7 +140,8 @@ def read_live(
     """List every kind ztlab models (and the Istio kinds the API serves).
 
     Raises LoadError when the kubeconfig cannot be used, the API server cannot
-    be reached or rejects the credentials; anything narrower is a warning.
+    be reached or rejects the credentials, or when every request failed and
+    not one object was read; anything narrower is a warning.
 
     >>> read = read_live(context="test")  # doctest: +SKIP
     >>> save_snapshot(read, "cluster.yaml")  # doctest: +SKIP
@@ -150,27 +152,34 @@ def read_live(
     where = Provenance(client.source)
     report.files.append(client.source)
     lists: list[dict[str, Any]] = []
+    failures: list[ApiFailure] = []
     try:
         _check_server(client, where)
         kinds = list(BUILTIN_KINDS)
         try:
             kinds += discover_istio(client)
         except ApiFailure as failure:
+            failures.append(failure)
             report.add(
                 "warning",
                 f"cannot discover the API groups: {failure.describe()}; "
                 "Istio resources were not read",
                 where,
-                hint="grant the reader get on the non-resource URL /apis",
+                hint=_discovery_hint(failure),
             )
         for kind in kinds:
-            items = _read_kind(client, kind, wanted, report, where, progress, page_size)
+            items = _read_kind(
+                client, kind, wanted, report, where, progress, page_size, failures
+            )
             if items is not None:
                 lists.append(_as_list(items))
     finally:
         client.close()
+    read = LiveRead(client.source, lists, report)
+    if failures and read.object_count == 0:
+        raise _nothing_read(failures, where)
     report.documents += len(lists)
-    return LiveRead(client.source, lists, report)
+    return read
 
 
 def live_item(raw: Any, kind: str, api_version: str) -> Any:
@@ -275,8 +284,12 @@ def _read_kind(
     where: Provenance,
     progress: bool,
     page_size: int,
+    failures: list[ApiFailure],
 ) -> list[Any] | None:
-    """Every object of one kind, or None when nothing of it could be read."""
+    """Every object of one kind, or None when nothing of it could be read.
+
+    Each request that failed for good is added to ``failures``.
+    """
     scopes: list[str | None] = (
         list(namespaces) if namespaces is not None and kind.namespaced else [None]
     )
@@ -297,6 +310,7 @@ def _read_kind(
             try:
                 got = _read_scope(client, kind, scope, page_size, on_page)
             except ApiFailure as failure:
+                failures.append(failure)
                 _warn(report, where, kind, scope, failure)
                 continue
             read_any = True
@@ -352,7 +366,55 @@ def _hint(kind: LiveKind, scope: str | None, failure: ApiFailure) -> str:
         return f"check the namespace name {scope!r}"
     if failure.status == 404:
         return f"the API server does not serve {kind.api_version} {kind.kind}"
-    return "try again later; the API server did not answer in time or failed"
+    if failure.status == 401:
+        return _REJECTED
+    return _SERVER_FAILED
+
+
+_RBAC = (
+    "grant the reader get and list on the kinds ztlab reads (the built-in view "
+    "ClusterRole has them), or read only the namespaces it may see (--namespace)"
+)
+_SERVER_FAILED = (
+    "the API server failed or did not answer in time: try again later, and "
+    "check the API server's health (kubectl get --raw='/readyz?verbose')"
+)
+_REJECTED = "log in again (the token may have expired) or pick another context"
+
+
+def _discovery_hint(failure: ApiFailure) -> str:
+    if failure.status == 403:
+        return "grant the reader get on the non-resource URL /apis"
+    if failure.status == 401:
+        return _REJECTED
+    if failure.status == 404:
+        return "check that the kubeconfig's server is a Kubernetes API server"
+    return _SERVER_FAILED
+
+
+def _nothing_read(failures: list[ApiFailure], where: Provenance) -> LoadError:
+    """The error for a read where every request failed, with fitting hints."""
+    counts = Counter(
+        f.reason if f.status is None else f"{f.reason} (HTTP {f.status})"
+        for f in failures
+    )
+    summary = ", ".join(f"{n} {text}" for text, n in counts.most_common())
+    hints = []
+    statuses = {f.status for f in failures}
+    if 403 in statuses:
+        hints.append(_RBAC)
+    if 401 in statuses:
+        hints.append(_REJECTED)
+    if None in statuses or any(s is not None and s >= 500 for s in statuses):
+        hints.append(_SERVER_FAILED)
+    if not hints:
+        hints.append("check that --context names the cluster you mean")
+    return LoadError(
+        f"nothing could be read from the cluster: {len(failures)} requests "
+        f"failed ({summary}) and no object was read",
+        where,
+        hint="; ".join(hints),
+    )
 
 
 def _bar(label: str, progress: bool) -> Any:

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ class LiveClient:
         self.retry = retry or DEFAULT_RETRY
         self._sleep = sleep
         files = _kubeconfig_files(kubeconfig)
+        _check_files(files, given=kubeconfig is not None)
         self._secrets = _credential_strings(files)
         config_file = str(kubeconfig) if kubeconfig is not None else None
         where = Provenance(f"live:{context}" if context else "kubeconfig")
@@ -127,12 +129,24 @@ class LiveClient:
             configuration = client.Configuration()
             # One retry layer only (ours, with backoff): urllib3 must not retry.
             configuration.retries = False
-            self.api_client = config.new_client_from_config(
-                config_file=config_file,
-                context=context,
-                persist_config=False,
-                client_configuration=configuration,
-            )
+            with _config_log() as logged:
+                self.api_client = config.new_client_from_config(
+                    config_file=config_file,
+                    context=context,
+                    persist_config=False,
+                    client_configuration=configuration,
+                )
+            if logged:
+                # Only the exec credential plugin logs (and then goes on
+                # without credentials): report it instead of what follows.
+                raise LoadError(
+                    "the kubeconfig's credential plugin (exec) failed: "
+                    + self.redact(_one_line(logged[0])),
+                    where,
+                    hint="run the command under users[].user.exec of the "
+                    "kubeconfig yourself to see why (log in again, or install "
+                    "it), or pick another context with --context",
+                )
         except LoadError:
             raise
         except Exception as exc:  # the loader raises many types; none may leak
@@ -303,6 +317,60 @@ class LiveClient:
             if following == token:
                 raise ApiFailure(None, "the server repeated its continue token", 1)
             token = str(following)
+
+
+@contextmanager
+def _config_log() -> Iterator[list[str]]:
+    """Take what the client library's kubeconfig loader logs, print none of it.
+
+    It logs exec plugin failures with ``logging.error`` on the root logger,
+    which would also install a handler that prints ``ERROR:root:...``.
+    """
+    root = logging.getLogger()
+    marker = f"{os.sep}kubernetes{os.sep}config{os.sep}"
+    logged: list[str] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        if marker in record.pathname and record.levelno >= logging.ERROR:
+            logged.append(record.getMessage())
+            return False
+        return True
+
+    # A handler present keeps logging.error() from calling basicConfig().
+    guard = logging.NullHandler()
+    root.addFilter(keep)
+    root.addHandler(guard)
+    try:
+        yield logged
+    finally:
+        root.removeFilter(keep)
+        root.removeHandler(guard)
+
+
+def _check_files(files: list[Path], *, given: bool) -> None:
+    """A clear error when the kubeconfig named (or any default one) is missing."""
+    if given:
+        path = files[0]
+        if not path.exists():
+            raise LoadError(
+                "the kubeconfig file does not exist",
+                Provenance(str(path)),
+                hint="check the path given with --kubeconfig",
+            )
+        if not path.is_file():
+            raise LoadError(
+                "the kubeconfig is not a file",
+                Provenance(str(path)),
+                hint="give the kubeconfig file itself with --kubeconfig",
+            )
+        return
+    if files and not any(p.is_file() for p in files):
+        names = ", ".join(str(p) for p in files)
+        raise LoadError(
+            f"no kubeconfig found (no file {names})",
+            Provenance("kubeconfig"),
+            hint="give one with --kubeconfig, or set $KUBECONFIG",
+        )
 
 
 def _name(call: Callable[..., Any]) -> str:

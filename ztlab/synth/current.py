@@ -51,7 +51,8 @@ def allowed_now(cluster: Cluster) -> tuple[list[IntentFlow], list[str]]:
     >>> import ztlab
     >>> c = ztlab.load("sample_clusters/bookinfo-mesh")
     >>> flows, _ = allowed_now(c)
-    >>> sorted(f.src for f in flows if f.dst == "bookinfo/productpage")
+    >>> tcp = [f for f in flows if "TCP" in f.ports.protocols]
+    >>> sorted(f.src for f in tcp if f.dst == "bookinfo/productpage")
     ['istio-system/istio-ingressgateway']
     """
     from ztlab.mesh import mesh_applies, mesh_of

@@ -183,7 +183,7 @@ def from_current(
     cluster: Cluster,
     remove: Iterable[str] = (),
     namespaces: Iterable[str] | None = None,
-    dns: bool = True,
+    dns: bool = False,
 ) -> Intent:
     """The flows allowed end to end now, minus those named in ``remove``.
 
@@ -191,7 +191,9 @@ def from_current(
     either side may be ``*``. Only definitely allowed ports count, and where
     the mesh applies only those it neither rejects nor denies
     (:func:`ztlab.synth.current.allowed_now`); ``Intent.notes`` names the
-    flows left out for the mesh's sake.
+    flows left out for the mesh's sake. The DNS flows allowed today are among
+    the flows; ``dns=True`` adds DNS for every governed workload, which widens
+    where a workload has none today.
 
     Limitations: a workload's connections to itself are left out, as
     everywhere in the export (a pod can always reach itself); see

@@ -118,7 +118,8 @@ def network_policies(plan: Plan) -> list[Generated]:
     >>> from ztlab.synth.intent import from_current
     >>> from ztlab.synth.plan import make_plan
     >>> c = ztlab.load("sample_clusters/online-boutique")
-    >>> names = [g.name for g in network_policies(make_plan(c, from_current(c)))]
+    >>> plan = make_plan(c, from_current(c, dns=True))
+    >>> names = [g.name for g in network_policies(plan)]
     >>> names[:2]
     ['default-deny', 'allow-dns-egress']
     """
