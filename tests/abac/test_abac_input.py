@@ -78,8 +78,10 @@ def test_binary_csv_requests(tmp_path: Path) -> None:
 
 def test_utf16_files_with_bom_are_decoded(tmp_path: Path) -> None:
     policies = tmp_path / "policies.yaml"
-    text = Path(POLICIES).read_text("utf-8").replace(
-        "schema: attributes.yaml", f"schema: {SCHEMA}"
+    text = (
+        Path(POLICIES)
+        .read_text("utf-8")
+        .replace("schema: attributes.yaml", f"schema: {SCHEMA}")
     )
     policies.write_bytes(text.encode("utf-16"))
     requests = tmp_path / "requests.yaml"

@@ -49,7 +49,9 @@ def test_utf16_attestations_with_bom_are_decoded(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
-    path.write_text("attestations:\n  - id: [observability.alerting\n    status: pass\n")
+    path.write_text(
+        "attestations:\n  - id: [observability.alerting\n    status: pass\n"
+    )
     result = run(GOOD, "--attestations", str(path))
     assert result.exit_code == 2
     assert f"{path} (line 3): invalid YAML: " in result.output

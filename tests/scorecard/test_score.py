@@ -57,7 +57,9 @@ def test_failing_items_say_how_the_violations_changed() -> None:
     swapped = {c["id"]: c for c in compare(one, other)}["network.default-deny"]
     assert swapped["change"] == "other violations"
     assert swapped["detail"] == "1 -> 1 violation (1 fixed, 1 new)"
-    assert swapped["fixed"] == ["namespace ops has no default-deny for Ingress and Egress"]
+    assert swapped["fixed"] == [
+        "namespace ops has no default-deny for Ingress and Egress"
+    ]
     assert {c["change"] for c in compare(one, one)} == {"unchanged"}
 
 

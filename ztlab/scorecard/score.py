@@ -148,9 +148,7 @@ def _change(
     if before is None:
         return "new item", f"not in the other snapshot; now {after}"
     if before == after == "fail":
-        counts = (
-            f"{had} -> {_violations(has)} ({len(fixed)} fixed, {len(new)} new)"
-        )
+        counts = f"{had} -> {_violations(has)} ({len(fixed)} fixed, {len(new)} new)"
         if has < had:
             return "fewer violations", counts
         if has > had:
