@@ -756,9 +756,9 @@ EVERY_LIST = {f"{r.prefix}/{r.plural}" for r in RESOURCES if r.kind != "Secret"}
 
 
 def test_every_list_forbidden_is_an_error_with_an_rbac_hint(tmp_path):
-    with KubeApiServer(token=TOKEN, forbidden=EVERY_LIST | {"/apis"}) as api:
-        with pytest.raises(LoadError) as err:
-            live(write_kubeconfig(tmp_path, api.url))
+    api = KubeApiServer(token=TOKEN, forbidden=EVERY_LIST | {"/apis"})
+    with api, pytest.raises(LoadError) as err:
+        live(write_kubeconfig(tmp_path, api.url))
     text = str(err.value)
     # 12 built-in kinds (Secrets are never read) and the discovery of /apis.
     assert text.startswith(
@@ -771,12 +771,11 @@ def test_every_list_forbidden_is_an_error_with_an_rbac_hint(tmp_path):
 
 def test_every_list_failing_with_500_is_an_error_with_a_server_hint(tmp_path):
     failures = {p: [500] * 10 for p in EVERY_LIST | {"/apis"}}
-    with KubeApiServer(token=TOKEN, failures=failures) as api:
-        with pytest.raises(LoadError) as err:
-            live(write_kubeconfig(tmp_path, api.url))
+    api = KubeApiServer(token=TOKEN, failures=failures)
+    with api, pytest.raises(LoadError) as err:
+        live(write_kubeconfig(tmp_path, api.url))
     text = str(err.value)
     assert "nothing could be read from the cluster" in text
-    assert "13 server error (HTTP 500), after 3 tries" not in text  # counted once
     assert "(13 server error (HTTP 500))" in text
     assert "Fix: the API server failed or did not answer in time" in text
     assert "grant" not in text and "RBAC" not in text

@@ -10,6 +10,7 @@ used here, at the edge.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -256,10 +257,9 @@ def decide_requests(
         # A request leaving an int out makes pandas turn the column into floats.
         attribute = policy_set.schema.get(name)
         if attribute is not None and attribute.type == "int":
-            try:
+            # Values the schema does not allow (unchecked requests) stay as they are.
+            with contextlib.suppress(TypeError, ValueError):
                 frame[name] = frame[name].astype("Int64")
-            except (TypeError, ValueError):
-                pass  # values the schema does not allow stay as they were
     if any_expect and "expect" in frame:
         frame["ok"] = frame["ok"].astype("boolean")
     return frame

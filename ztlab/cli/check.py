@@ -2,7 +2,8 @@
 
 Exit status: 0 when no violation at or above ``--fail-on`` is left after the
 baseline, 1 when some is, 2 on bad input (unreadable manifests, attestations,
-baseline or ABAC policies).
+baseline or ABAC policies, a baseline that cannot be written, a live cluster
+of which nothing could be read).
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ class LiveClient:
                 # without credentials): report it instead of what follows.
                 raise LoadError(
                     "the kubeconfig's credential plugin (exec) failed: "
-                    + self.redact(_one_line(logged[0])),
+                    + self.redact(" ".join(logged[0].split())[:300]),
                     where,
                     hint="run the command under users[].user.exec of the "
                     "kubeconfig yourself to see why (log in again, or install "
