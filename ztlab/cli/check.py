@@ -8,12 +8,13 @@ of which nothing could be read).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
 
-from ztlab.cli.common import load_cluster, load_option_group, paths_argument
-from ztlab.cli.live import live_options, load_from_options
+from ztlab.cli.common import paths_argument
+from ztlab.cli.live import ClusterSource, cluster_input
 from ztlab.cli.output import emit, emit_json, fail, warn
 from ztlab.cli.tables import markdown_table, text_table
 from ztlab.errors import ZtlabError
@@ -73,10 +74,9 @@ MARK = {
     default="text",
     show_default=True,
 )
-@load_option_group
-@live_options
+@cluster_input
 def check(
-    paths: tuple[str, ...],
+    source: ClusterSource,
     fail_on: str,
     baseline: str | None,
     write_baseline: str | None,
@@ -84,13 +84,6 @@ def check(
     abac_path: str | None,
     compare_path: str | None,
     fmt: str,
-    strict: bool,
-    default_namespace: str,
-    pod_cidrs: tuple[str, ...],
-    live: bool,
-    context: str | None,
-    kubeconfig: str | None,
-    namespaces: tuple[str, ...],
 ) -> None:
     """Score a cluster against the zero-trust checklist and gate CI on it.
 
@@ -100,11 +93,6 @@ def check(
     """
     from ztlab import scorecard as sc
 
-    options: dict[str, Any] = {
-        "strict": strict,
-        "default_namespace": default_namespace,
-        "pod_cidrs": pod_cidrs,
-    }
     try:
         policy_set = None
         if abac_path:
@@ -113,21 +101,19 @@ def check(
             policy_set = load_policies(abac_path)
         attested = sc.load_attestations(attestations) if attestations else []
         accepted = sc.read_baseline(baseline) if baseline else set()
-        cluster = load_from_options(
-            paths,
-            live,
-            context,
-            kubeconfig,
-            namespaces,
-            strict,
-            default_namespace,
-            pod_cidrs=pod_cidrs,
-        )
+        cluster = source.load()
         card = sc.scorecard(cluster, abac=policy_set, attestations=attested)
         changes = None
         if compare_path:
             before = sc.scorecard(
-                load_cluster((compare_path,), **options),
+                replace(
+                    source,
+                    paths=(compare_path,),
+                    live=False,
+                    context=None,
+                    kubeconfig=None,
+                    namespaces=(),
+                ).load(),
                 abac=policy_set,
                 attestations=attested,
             )

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from ztlab.cli.common import load_option_group, paths_argument
-from ztlab.cli.live import live_options, load_from_options
+from ztlab.cli.common import paths_argument
+from ztlab.cli.live import ClusterSource, cluster_input
 from ztlab.cli.output import emit, fail, warn
 from ztlab.cli.tables import text_table
 from ztlab.errors import ZtlabError
@@ -55,10 +55,9 @@ __all__ = ["COMMANDS"]
     help="Generate and prove Istio policies (default: when a mesh applies).",
 )
 @click.option("--diff", "show_diff", is_flag=True, help="Print every diff row.")
-@live_options
-@load_option_group
+@cluster_input
 def export(
-    paths: tuple[str, ...],
+    source: ClusterSource,
     out_dir: str,
     intent_file: str | None,
     flows_csv: str | None,
@@ -66,13 +65,6 @@ def export(
     fix_findings: bool,
     mesh: bool | None,
     show_diff: bool,
-    live: bool,
-    context: str | None,
-    kubeconfig: str | None,
-    namespaces: tuple[str, ...],
-    strict: bool,
-    pod_cidrs: tuple[str, ...],
-    default_namespace: str,
 ) -> None:
     """Export corrected policies for PATH... (or --live) into --out and prove them.
 
@@ -86,16 +78,7 @@ def export(
         fail("--remove applies to the current flows; drop --intent/--flows")
     _check_out(out_dir)
     try:
-        cluster = load_from_options(
-            paths,
-            live,
-            context,
-            kubeconfig,
-            namespaces,
-            strict,
-            default_namespace,
-            pod_cidrs=pod_cidrs,
-        )
+        cluster = source.load()
         if fix_findings:
             _fix(cluster, out_dir, mesh)
             return

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from ztlab.cli.common import load_option_group, paths_argument
-from ztlab.cli.live import live_options, load_from_options
+from ztlab.cli.common import paths_argument
+from ztlab.cli.live import ClusterSource, cluster_input
 from ztlab.cli.output import emit, emit_json
 from ztlab.cli.tables import markdown_table, text_table
 
@@ -77,20 +77,12 @@ def _ports_text(ranges: list[list[int]]) -> str:
     help="Granularity of sources and destinations.",
 )
 @click.option("--no-external", is_flag=True, help="Leave out flows to and from CIDRs.")
-@live_options
-@load_option_group
+@cluster_input
 def flows(
-    paths: tuple[str, ...],
+    source: ClusterSource,
     fmt: str,
     level: str,
     no_external: bool,
-    live: bool,
-    context: str | None,
-    kubeconfig: str | None,
-    namespaces: tuple[str, ...],
-    strict: bool,
-    default_namespace: str,
-    pod_cidrs: tuple[str, ...],
 ) -> None:
     """List every connection NetworkPolicy allows (workload to workload or CIDR).
 
@@ -100,16 +92,7 @@ def flows(
     """
     from ztlab.netpol import flows as all_flows
 
-    cluster = load_from_options(
-        paths,
-        live,
-        context,
-        kubeconfig,
-        namespaces,
-        strict,
-        default_namespace,
-        pod_cidrs=pod_cidrs,
-    )
+    cluster = source.load()
     found = all_flows(cluster, external=not no_external)
     rows = [r for r in flow_rows(found, level) if r["ports"]]
     mesh_cols = level == "workload" and _add_mesh(cluster, found, rows)
@@ -291,10 +274,9 @@ def _claims(text: str | None) -> dict[str, Any] | None:
 )
 @click.option("--jwt-invalid", is_flag=True, help="The request carries a bad JWT.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
-@live_options
-@load_option_group
+@cluster_input
 def reach(
-    paths: tuple[str, ...],
+    source: ClusterSource,
     src: str,
     dst: str,
     port: str | None,
@@ -306,13 +288,6 @@ def reach(
     jwt_claims: str | None,
     jwt_invalid: bool,
     as_json: bool,
-    live: bool,
-    context: str | None,
-    kubeconfig: str | None,
-    namespaces: tuple[str, ...],
-    strict: bool,
-    default_namespace: str,
-    pod_cidrs: tuple[str, ...],
 ) -> None:
     """May SRC open a connection to DST? NetworkPolicy, then the mesh.
 
@@ -332,16 +307,7 @@ def reach(
         jwt_invalid=jwt_invalid,
         protocol="http" if (method or http_path or host or headers) else None,
     )
-    cluster = load_from_options(
-        paths,
-        live,
-        context,
-        kubeconfig,
-        namespaces,
-        strict,
-        default_namespace,
-        pod_cidrs=pod_cidrs,
-    )
+    cluster = source.load()
     result = combined(cluster, src, dst, _port_value(port), protocol, request)
     if as_json:
         emit_json(result.to_dict())

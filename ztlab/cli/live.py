@@ -7,16 +7,25 @@ same everywhere. ztlab only reads from the cluster.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
 
-from ztlab.cli.common import load_cluster
+from ztlab.cli.common import load_cluster, load_option_group
 from ztlab.cli.output import emit, warn
 from ztlab.errors import LoadError
 
-__all__ = ["COMMANDS", "live_options", "load_from_options", "snapshot"]
+__all__ = [
+    "COMMANDS",
+    "ClusterSource",
+    "cluster_input",
+    "live_options",
+    "load_from_options",
+    "snapshot",
+]
 
 
 def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,6 +58,49 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
         "files.",
     )(command)
     return command
+
+
+@dataclass(frozen=True)
+class ClusterSource:
+    """Where a command's cluster comes from: manifest paths or a live API."""
+
+    paths: tuple[str, ...] = ()
+    live: bool = False
+    context: str | None = None
+    kubeconfig: str | None = None
+    namespaces: tuple[str, ...] = ()
+    strict: bool = False
+    default_namespace: str = "default"
+    pod_cidrs: tuple[str, ...] = ()
+
+    def load(self, *, progress: bool = True) -> Any:
+        """Load the cluster (see :func:`load_from_options`)."""
+        return load_from_options(
+            self.paths,
+            self.live,
+            self.context,
+            self.kubeconfig,
+            self.namespaces,
+            self.strict,
+            self.default_namespace,
+            progress=progress,
+            pod_cidrs=self.pod_cidrs,
+        )
+
+
+def cluster_input(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --live and the load options; the command receives ``source``.
+
+    The command also takes the PATHS argument (``paths_argument``) and gets
+    paths, live options and load options folded into one ClusterSource.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        fields = {f.name: kwargs.pop(f.name) for f in dataclasses.fields(ClusterSource)}
+        return command(*args, source=ClusterSource(**fields), **kwargs)
+
+    return load_option_group(live_options(wrapper))
 
 
 def load_from_options(

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from ztlab.cli.common import load_option_group, paths_argument
-from ztlab.cli.live import live_options, load_from_options
+from ztlab.cli.common import paths_argument
+from ztlab.cli.live import ClusterSource, cluster_input
 from ztlab.cli.output import emit, emit_json
 from ztlab.cli.tables import markdown_table, text_table
 
@@ -33,20 +33,12 @@ __all__ = ["COMMANDS"]
     metavar="FILE",
     help="Write a self-contained HTML page (tables and graph) to FILE instead.",
 )
-@live_options
-@load_option_group
+@cluster_input
 def report(
-    paths: tuple[str, ...],
+    source: ClusterSource,
     fmt: str,
     no_findings: bool,
     html_file: str | None,
-    live: bool,
-    context: str | None,
-    kubeconfig: str | None,
-    namespaces: tuple[str, ...],
-    strict: bool,
-    default_namespace: str,
-    pod_cidrs: tuple[str, ...],
 ) -> None:
     """Summarise a cluster: counts, workloads, policies, skipped input, findings.
 
@@ -55,16 +47,7 @@ def report(
     """
     from ztlab.summary import cluster_report
 
-    cluster = load_from_options(
-        paths,
-        live,
-        context,
-        kubeconfig,
-        namespaces,
-        strict,
-        default_namespace,
-        pod_cidrs=pod_cidrs,
-    )
+    cluster = source.load()
     data = cluster_report(cluster, findings=not no_findings)
     if html_file is not None:
         from ztlab.viz import report_page
