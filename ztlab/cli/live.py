@@ -7,6 +7,7 @@ same everywhere. ztlab only reads from the cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
