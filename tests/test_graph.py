@@ -269,3 +269,18 @@ def test_flow_edges(cluster: ztlab.Cluster) -> None:
         edge = flows[("workload:shop/db", "workload:shop/web", protocol)]
         assert edge["ports"] == [[1, 65535]]
         assert edge["policies"] == []
+
+
+def test_flow_edges_carry_the_mesh_outcome():
+    from pathlib import Path
+
+    import ztlab
+
+    root = Path(__file__).resolve().parents[1]
+    g = ztlab.load(root / "sample_clusters" / "bookinfo-mesh").graph()
+    edge = g.get_edge_data(
+        "workload:outside/curl", "workload:bookinfo/ratings", key="flow/TCP"
+    )
+    # curl has no sidecar; ratings is STRICT by the mesh-wide PeerAuthentication.
+    assert edge["mtls"] == "rejected"
+    assert edge["mesh"]["9080"]["mtls"] == "rejected"

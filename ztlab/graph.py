@@ -6,7 +6,8 @@ Node ids are readable and stable: ``namespace:shop``, ``workload:shop/web``,
 Edge kinds: ``member_of`` (object to its namespace), ``runs_as`` (workload to
 identity), ``backs`` (service to the workloads it selects) and ``flow``
 (allowed connection, with protocol, ports and the allowing policies; where
-the mesh applies, TCP flow edges also carry ``mtls`` and ``authz``).
+the mesh applies, TCP flow edges also carry ``mtls`` and ``authz`` — one
+value, or ``mixed`` — and ``mesh``, the outcome per evaluated declared port).
 """
 
 from __future__ import annotations
@@ -104,11 +105,20 @@ def _node_of(g: nx.MultiDiGraph, endpoint: str, kind: str) -> str:
 
 def _add_flows(g: nx.MultiDiGraph, cluster: Cluster) -> None:
     from ztlab.netpol import flows
+    from ztlab.reach import flow_mesh
 
     for f in flows(cluster):
         src = _node_of(g, f.src, f.src_kind)
         dst = _node_of(g, f.dst, f.dst_kind)
         for protocol, ranges in f.ports.by_protocol:
+            attrs: dict[str, Any] = {}
+            per_port = flow_mesh(cluster, f) if protocol == "TCP" else {}
+            if per_port:
+                attrs = {
+                    "mtls": _one(per_port, "mtls"),
+                    "authz": _one(per_port, "authz"),
+                    "mesh": {str(p): v for p, v in per_port.items()},
+                }
             g.add_edge(
                 src,
                 dst,
@@ -118,4 +128,11 @@ def _add_flows(g: nx.MultiDiGraph, cluster: Cluster) -> None:
                 ports=[list(r) for r in ranges],
                 policies=list(f.policies),
                 definite=f.definite,
+                **attrs,
             )
+
+
+def _one(per_port: dict[int, dict[str, Any]], key: str) -> str:
+    """The outcome shared by every evaluated port, or ``mixed``; see ``mesh``."""
+    values = {v[key] for v in per_port.values()}
+    return values.pop() if len(values) == 1 else "mixed"

@@ -262,10 +262,15 @@ def flow_mesh(cluster: Cluster, flow: Any) -> dict[int, dict[str, Any]]:
 
 
 def summarise_mesh(per_port: dict[int, dict[str, Any]], key: str) -> str:
-    """One word for a flow (``mutual``), or the outcome per port when they differ."""
-    values = {v[key] for v in per_port.values()}
-    if not values:
+    """The outcome with the ports it was evaluated on (``mutual on 9080``).
+
+    Only declared ports are evaluated, so the ports are always named: the
+    outcome says nothing of the other ports of an allowed range.
+    """
+    if not per_port:
         return ""
+    values = {v[key] for v in per_port.values()}
     if len(values) == 1:
-        return values.pop()
+        ports = ",".join(str(p) for p in sorted(per_port))
+        return f"{values.pop()} on {ports}"
     return ", ".join(f"{port} {v[key]}" for port, v in sorted(per_port.items()))

@@ -64,3 +64,18 @@ def test_bad_syntax_is_a_warning_and_the_object_still_loads(tmp_path: Path):
     assert any("field spec.containers: lists no container" in t for t in texts)
     with pytest.raises(ztlab.LoadError):
         ztlab.load(path, strict=True)
+
+
+def test_istio_objects_that_istio_would_refuse_are_warnings(tmp_path: Path):
+    # AuthorizationPolicy rules[].when is a list of conditions (Istio API reference).
+    path = tmp_path / "ap.yaml"
+    path.write_text(
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n"
+        "metadata: {name: bad, namespace: shop}\n"
+        "spec:\n  rules:\n  - when: 'x'\n"
+    )
+    cluster = ztlab.load(path)
+    assert len(cluster.istio) == 1
+    (warning,) = cluster.report.warnings
+    assert warning.field == "spec.rules.0.when"
+    assert "Istio would refuse this AuthorizationPolicy" in warning.message

@@ -52,8 +52,15 @@ def report(
     if html_file is not None:
         from ztlab.viz import report_page
 
-        with open(html_file, "w", encoding="utf-8") as out:
-            out.write(report_page(cluster, data))
+        try:
+            with open(html_file, "w", encoding="utf-8") as out:
+                out.write(report_page(cluster, data))
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot write {html_file}: {exc.strerror}; give a path in an "
+                "existing, writable directory",
+                param_hint="--html",
+            ) from None
         emit(f"wrote {html_file}")
         return
     if fmt == "json":

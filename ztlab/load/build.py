@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ztlab.errors import LoadError, Provenance
+from ztlab.istio_schema import istio_problems
 from ztlab.load.documents import Document
 from ztlab.load.fields import Fields, _kind_of
 from ztlab.load.parse import PodTemplate, parse_object
@@ -285,6 +286,15 @@ def _parse(f: Fields, default_namespace: str, report: LoadReport) -> Any:
         raise f.error("metadata", "is required", hint="add metadata.name")
     f.get("metadata", dict)
     parsed = parse_object(kind, f, default_namespace)
+    for field, message in istio_problems(f.data):
+        issue = f.error(field, message)
+        report.add(
+            "warning",
+            f"{message}; Istio would refuse this {kind} (ztlab reads what it can)",
+            issue.where,
+            field=field or None,
+            hint="correct the field as the Istio API reference describes it",
+        )
     for field, problem, fix in syntax_problems(kind, f.data):
         issue = f.error(field, problem)
         report.add(

@@ -8,32 +8,13 @@ Istio API reference.
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import jsonschema
+from ztlab.istio_schema import ISTIO_SCHEMAS, istio_problems
 
 __all__ = ["validate", "validate_object", "KUBERNETES_VERSION", "ISTIO_SCHEMAS"]
 
 KUBERNETES_VERSION = "1.30.0"
-ISTIO_SCHEMAS = {
-    "PeerAuthentication": "istio-peerauthentication.json",
-    "AuthorizationPolicy": "istio-authorizationpolicy.json",
-    "DestinationRule": "istio-destinationrule.json",
-}
-
-
-@cache
-def _istio_validator(kind: str) -> jsonschema.protocols.Validator:
-    text = (resources.files("ztlab") / "schemas" / ISTIO_SCHEMAS[kind]).read_text(
-        encoding="utf-8"
-    )
-    schema = json.loads(text)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
 
 
 def validate_object(data: dict[str, Any]) -> list[str]:
@@ -47,11 +28,9 @@ def validate_object(data: dict[str, Any]) -> list[str]:
     kind = str(data.get("kind", ""))
     name = str((data.get("metadata") or {}).get("name", "?"))
     if kind in ISTIO_SCHEMAS:
-        validator = _istio_validator(kind)
         return [
-            f"{kind} {name}: {'.'.join(str(p) for p in e.absolute_path) or '(top)'}: "
-            f"{e.message}"
-            for e in sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+            f"{kind} {name}: {path or '(top)'}: {message}"
+            for path, message in istio_problems(data)
         ]
     import kubernetes_validate
 
