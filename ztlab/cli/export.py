@@ -55,6 +55,11 @@ __all__ = ["COMMANDS"]
     help="Generate and prove Istio policies (default: when a mesh applies).",
 )
 @click.option("--diff", "show_diff", is_flag=True, help="Print every diff row.")
+@click.option(
+    "--allow-loss",
+    is_flag=True,
+    help="With --fix-findings: exit 0 even when some flow allowed today loses ports.",
+)
 @cluster_input
 def export(
     source: ClusterSource,
@@ -65,12 +70,14 @@ def export(
     fix_findings: bool,
     mesh: bool | None,
     show_diff: bool,
+    allow_loss: bool,
 ) -> None:
     """Export corrected policies for PATH... (or --live) into --out and prove them.
 
     The intent is the flows allowed end to end now (NetworkPolicy, mTLS and
     authorization) minus --remove, or --intent, or --flows. Exits 1 when the
-    proof fails (or a fixed finding remains), 2 on bad input.
+    proof fails, or, with --fix-findings, when a fixed finding remains or a
+    flow allowed today loses ports (unless --allow-loss); 2 on bad input.
     """
     if intent_file and flows_csv:
         fail("give --intent or --flows, not both")
@@ -80,8 +87,10 @@ def export(
     try:
         cluster = source.load()
         if fix_findings:
-            _fix(cluster, out_dir, mesh)
+            _fix(cluster, out_dir, mesh, show_diff, allow_loss)
             return
+        if allow_loss:
+            fail("--allow-loss applies to --fix-findings only")
         _export(cluster, out_dir, intent_file, flows_csv, remove, mesh, show_diff)
     except ZtlabError as exc:
         fail(str(exc))
@@ -147,8 +156,7 @@ def _export(
     emit(f"wrote {len(written)} files to {out_dir} ({len(result.objects)} objects)")
     _emit_summary(result.summary, result.proof.mesh)
     if show_diff:
-        cols = ["change", "src", "dst", "protocol", "ports", "before", "after"]
-        emit(text_table(cols, [[r.get(c, "") for c in cols] for r in result.diff]))
+        _emit_rows(result.diff)
     for name in result.obsolete:
         emit(f"obsolete: {name}")
     for f in result.findings:
@@ -168,6 +176,11 @@ def _export(
         raise SystemExit(1)
 
 
+def _emit_rows(rows: list[dict[str, Any]]) -> None:
+    cols = ["change", "src", "dst", "protocol", "ports", "before", "after"]
+    emit(text_table(cols, [[r.get(c, "") for c in cols] for r in rows]))
+
+
 def _emit_summary(s: dict[str, int], mesh: bool) -> None:
     emit(
         f"diff: {s['removed']} flows lose ports, {s['added']} gain ports, "
@@ -180,7 +193,9 @@ def _emit_summary(s: dict[str, int], mesh: bool) -> None:
         )
 
 
-def _fix(cluster: Any, out_dir: str, mesh: bool | None) -> None:
+def _fix(
+    cluster: Any, out_dir: str, mesh: bool | None, show_diff: bool, allow_loss: bool
+) -> None:
     from ztlab.mesh import mesh_applies
     from ztlab.synth.diff import flow_diff, mesh_diff, summary
     from ztlab.synth.fixes import all_findings, fix_findings
@@ -194,18 +209,30 @@ def _fix(cluster: Any, out_dir: str, mesh: bool | None) -> None:
     if use_mesh:
         rows += mesh_diff(cluster, after)
     _emit_summary(summary(rows), use_mesh)
+    if show_diff:
+        _emit_rows(rows)
     remaining = {(f.rule, f.message) for f in all_findings(after, mesh)}
     still = [f for f in result.fixed if (f.rule, f.message) in remaining]
     for f in result.fixed:
         emit(f"fixed: {f}")
     for f in result.unfixed:
-        emit(f"no automatic fix: {f}")
+        why = result.reason(f)
+        emit(f"not fixed: {f}: {why}" if why else f"no automatic fix: {f}")
+    lost = result.losses(cluster, after)
     emit(
         f"proof: {'fixed findings gone' if not still else 'some fixed findings remain'}"
+        f", {'no flow loses ports' if not lost else f'{len(lost)} flows lose ports'}"
     )
     for f in still:
         emit(f"  still: {f}")
-    if still:
+    for r in lost:
+        emit(f"  lost: {r[0]} -> {r[1]} {r[2]}")
+    if lost and not allow_loss:
+        warn(
+            "the fixes would deny flows allowed today (listed as 'lost' above); "
+            "fix those findings by hand, or give --allow-loss to accept the loss"
+        )
+    if still or (lost and not allow_loss):
         raise SystemExit(1)
 
 

@@ -28,7 +28,14 @@ from ztlab.model import (
 from ztlab.synth.generated import Generated
 from ztlab.synth.netpol_gen import ALLOW_DNS, DEFAULT_DENY, dns_egress_spec
 
-__all__ = ["FixResult", "fix_findings", "policy_manifest", "FIXABLE", "all_findings"]
+__all__ = [
+    "FixResult",
+    "fix_findings",
+    "isolation_allows",
+    "policy_manifest",
+    "FIXABLE",
+    "all_findings",
+]
 
 FIXABLE = (
     "NP003",
@@ -48,6 +55,46 @@ class FixResult:
     objects: list[Generated] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)
     unfixed: list[Finding] = field(default_factory=list)
+    reasons: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    replaced: set[tuple[str, str, int]] = field(default_factory=set)
+    narrowed: set[str] = field(default_factory=set)
+
+    def losses(self, before: Cluster, after: Cluster) -> list[tuple[str, str, Any]]:
+        """(src, dst, ports) allowed in ``before`` and not in ``after``, except
+        what a finding's own fix means to take away: the Service ports replaced
+        by the pod port (NP008), and flows that only a split peer admitted
+        (NP014: the merged peer admits fewer, as intended)."""
+        from ztlab.model import PortSet
+        from ztlab.netpol import flows
+
+        def table(c: Cluster) -> dict[tuple[str, str], PortSet]:
+            out: dict[tuple[str, str], PortSet] = {}
+            for f in flows(c):
+                out[(f.src, f.dst)] = out.get((f.src, f.dst), PortSet.empty()) | f.ports
+            return out
+
+        by_split = {
+            (f.src, f.dst)
+            for f in flows(before)
+            if f.policies and set(f.policies) <= self.narrowed
+        }
+        old, new = table(before), table(after)
+        lost = []
+        for (src, dst), ports in sorted(old.items()):
+            if (src, dst) in by_split:
+                continue
+            gone = ports - new.get((src, dst), PortSet.empty())
+            for d, proto, port in self.replaced:
+                if d == dst:
+                    gone = gone - PortSet.of(proto, port)
+            if not gone.is_empty():
+                lost.append((src, dst, gone))
+        return lost
+
+    def reason(self, finding: Finding) -> str:
+        """Why ``finding`` was left unfixed, or "" when no fix applies."""
+        return self.reasons.get((finding.rule, finding.message), "")
 
     def apply(self, cluster: Cluster) -> Cluster:
         """The cluster with the patched objects in place."""
@@ -176,11 +223,13 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
                     continue
                 key = pid.split(":", 1)[1]
                 policy = policies.get(key, cluster.network_policies[key])
-                patched, what = _patch_policy(cluster, policy, f.rule)
+                patched, what = _patch_policy(cluster, policy, f.rule, result.replaced)
                 if what:
                     policies[key] = patched
                     notes.setdefault(pid, []).extend(what)
                     done = True
+                    if f.rule == "NP014":
+                        result.narrowed.add(key)
         elif f.rule == "NP007":
             w = next(
                 (
@@ -197,10 +246,16 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
             ns = ids[0].split(":", 1)[1] if ids else None
             if ns:
                 missing = [d for d in ("Ingress", "Egress") if d in f.message]
-                added[(ns, "default-deny")] = _default_deny(ns, missing)
-                if "Egress" in missing and _has_dns(cluster):
-                    added[(ns, "dns")] = _dns_fix(cluster, ns, None)
-                done = True
+                allows, why = isolation_allows(cluster, ns, missing)
+                if why:
+                    result.reasons[(f.rule, f.message)] = why
+                else:
+                    added[(ns, "default-deny")] = _renamed(
+                        cluster, _default_deny(ns, missing)
+                    )
+                    for g in allows:
+                        added[(ns, f"allow {g.name}")] = g
+                    done = True
         elif f.rule in ("mesh.split-from-to", "mesh.dr-plaintext-to-strict"):
             for rid in ids:
                 r = next((x for x in cluster.istio if x.id == rid), None)
@@ -253,7 +308,10 @@ def fix_findings(cluster: Cluster, findings: list[Finding] | None = None) -> Fix
 
 
 def _patch_policy(
-    cluster: Cluster, policy: NetworkPolicy, rule_id: str
+    cluster: Cluster,
+    policy: NetworkPolicy,
+    rule_id: str,
+    replaced: set[tuple[str, str, int]],
 ) -> tuple[NetworkPolicy, list[str]]:
     from dataclasses import replace
 
@@ -293,7 +351,7 @@ def _patch_policy(
                             ),
                         )
             elif rule_id == "NP008" and direction == "Ingress":
-                ports = [_pod_port(cluster, policy, p, what) for p in ports]
+                ports = [_pod_port(cluster, policy, p, what, replaced) for p in ports]
             elif rule_id == "NP014":
                 ns_only = [
                     p
@@ -334,7 +392,11 @@ def _patch_policy(
 
 
 def _pod_port(
-    cluster: Cluster, policy: NetworkPolicy, entry: PolicyPort, what: list[str]
+    cluster: Cluster,
+    policy: NetworkPolicy,
+    entry: PolicyPort,
+    what: list[str],
+    replaced: set[tuple[str, str, int]],
 ) -> PolicyPort:
     from dataclasses import replace
 
@@ -367,6 +429,7 @@ def _pod_port(
                 what.append(
                     f"port {entry.port} (Service {svc.key}) -> pod port {target}"
                 )
+                replaced.update((w.key, entry.protocol, entry.port) for w in selected)
                 return replace(entry, port=target)
     return entry
 
@@ -405,6 +468,7 @@ def _default_deny(ns: str, directions: list[str]) -> Generated:
         if len(directions) == 2
         else f"{DEFAULT_DENY}-{directions[0].lower()}"
     )
+    text = f"Added: default-deny for {' and '.join(directions)} in {ns}"
     return Generated(
         manifest(
             "networking.k8s.io/v1",
@@ -413,8 +477,93 @@ def _default_deny(ns: str, directions: list[str]) -> Generated:
             name,
             {"podSelector": {}, "policyTypes": directions},
         ),
-        f"Added: default-deny for {' and '.join(directions)} in {ns}.",
+        f"{text}; the allows added with it keep the flows allowed today.",
     )
+
+
+def _isolated(cluster: Cluster, direction: str) -> set[str]:
+    """Keys of the workloads some NetworkPolicy isolates in ``direction``."""
+    from ztlab.netpol import engine_of
+
+    engine = engine_of(cluster)
+    table = (
+        engine.ingress_policies if direction == "Ingress" else engine.egress_policies
+    )
+    return {w.key for c in engine.index.classes if table[c.index] for w in c.members}
+
+
+def isolation_allows(
+    cluster: Cluster, ns: str, directions: list[str]
+) -> tuple[list[Generated], str]:
+    """Allows that keep, under a new default-deny of ``directions`` in ``ns``,
+    every flow the workloads it newly isolates have today; or "" and why not.
+
+    The intent is the NetworkPolicy flows of today in those directions for
+    every workload of ``ns`` (so that a selector shared with an already
+    isolated workload grants nothing new); the plan and the generated
+    policies are those of the export (:mod:`ztlab.synth.plan`,
+    :mod:`ztlab.synth.netpol_gen`); only the policies selecting a newly
+    isolated workload are kept.
+
+    >>> import ztlab
+    >>> c = ztlab.load("sample_clusters/online-boutique")
+    >>> allows, why = isolation_allows(c, "boutique", ["Ingress"])
+    >>> sorted(g.name for g in allows), why
+    (['adservice-ingress', 'cartservice-ingress-2'], '')
+
+    Limitations: the flows kept are the NetworkPolicy ones (the mesh is left
+    as it is); ports that only *possibly* pass (ipBlocks against unknown pod
+    IPs, hostNetwork) are not among them.
+    """
+    from ztlab.model import LabelSelector
+    from ztlab.netpol import flows
+    from ztlab.synth.intent import Intent, IntentFlow
+    from ztlab.synth.netpol_gen import network_policies
+    from ztlab.synth.plan import make_plan
+
+    here = {w.key for w in cluster.workloads_in(ns)}
+    newly = {d: here - _isolated(cluster, d) for d in directions}
+    if not any(newly.values()):
+        return [], ""
+    wanted = []
+    for f in flows(cluster):
+        ingress = "Ingress" in directions and f.dst in here
+        egress = "Egress" in directions and f.src in here
+        if (ingress or egress) and not f.ports.is_empty():
+            wanted.append(IntentFlow(f.src, f.dst, f.ports))
+    plan = make_plan(cluster, Intent(tuple(wanted), dns=False, namespaces=(ns,)))
+    lost = [
+        i
+        for i in plan.inexpressible
+        if (i.dst in newly.get("Ingress", ()) or i.src in newly.get("Egress", ()))
+    ]
+    if lost:
+        return [], "a default-deny would drop flows allowed today: " + "; ".join(
+            str(i) for i in lost
+        )
+    out = []
+    for g in network_policies(plan):
+        spec = g.data["spec"]
+        types = spec["policyTypes"]
+        if g.name == DEFAULT_DENY or len(types) != 1 or types[0] not in directions:
+            continue
+        selector = LabelSelector.from_spec(spec["podSelector"])
+        if any(selector.matches(cluster.workloads[k].labels) for k in newly[types[0]]):
+            out.append(_renamed(cluster, g))
+    return out, ""
+
+
+def _renamed(cluster: Cluster, g: Generated) -> Generated:
+    """``g`` under a name no existing policy of its namespace has (kept as is)."""
+    name, n = g.name, 1
+    while f"{g.namespace}/{name}" in cluster.network_policies:
+        n += 1
+        name = f"{g.name}-{n}"
+    if name == g.name:
+        return g
+    data = copy.deepcopy(g.data)
+    data["metadata"]["name"] = name
+    return Generated(data, g.comment)
 
 
 def _dns_fix(cluster: Cluster, ns: str, workload: str | None) -> Generated:
@@ -441,12 +590,6 @@ def _dns_fix(cluster: Cluster, ns: str, workload: str | None) -> Generated:
         manifest("networking.k8s.io/v1", "NetworkPolicy", ns, name, spec),
         f"Added: DNS egress to kube-system/k8s-app={label} on 53/UDP and 53/TCP.",
     )
-
-
-def _has_dns(cluster: Cluster) -> bool:
-    from ztlab.synth.plan import dns_servers
-
-    return bool(dns_servers(cluster))
 
 
 def _egress_isolated(cluster: Cluster, w) -> bool:
