@@ -96,8 +96,16 @@ class Cluster:
         return index
 
     def backends(self, service: Service) -> list[Workload]:
-        """The workloads a Service selects."""
-        return [w for w in self.workloads_in(service.namespace) if service.selects(w)]
+        """The workloads a Service selects (computed once per Service)."""
+        cache: dict[str, list[Workload]] = self.cached("backends", dict)
+        found = cache.get(service.key)
+        if found is None or service is not self.services.get(service.key):
+            found = [
+                w for w in self.workloads_in(service.namespace) if service.selects(w)
+            ]
+            if service is self.services.get(service.key):
+                cache[service.key] = found
+        return found
 
     def services_of(self, workload: Workload) -> list[Service]:
         """The Services that select a workload."""

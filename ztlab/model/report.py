@@ -79,11 +79,6 @@ class LoadReport:
         )
 
     @property
-    def skipped_total(self) -> int:
-        """Documents read but deliberately not modelled (not counting invalid ones)."""
-        return sum(n for reason, n in self.skipped.items() if reason != "invalid")
-
-    @property
     def errors(self) -> list[LoadIssue]:
         return [i for i in self.issues if i.severity == "error"]
 

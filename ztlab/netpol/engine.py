@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ztlab.model import Cluster, NetworkPolicy, PolicyPeer, PolicyRule, PortSet
+from ztlab.model import (
+    Cluster,
+    NetworkPolicy,
+    PolicyPeer,
+    PolicyRule,
+    PortSet,
+    Workload,
+)
 from ztlab.netpol.classes import ClassIndex, WorkloadClass, bits
 from ztlab.netpol.connectivity import Connectivity, compute
 from ztlab.netpol.endpoints import (
@@ -76,6 +83,7 @@ class Engine:
         self.egress_policies: list[list[NetworkPolicy]] = [[] for _ in range(n)]
         self.selected: dict[str, int] = {}
         self._connectivity: Connectivity | None = None
+        self._peer_cache: dict[tuple[str, PolicyPeer], tuple[int, int]] = {}
         self._compile()
 
     def _peer_masks(self, policy: NetworkPolicy, peer: PolicyPeer) -> tuple[int, int]:
@@ -108,7 +116,7 @@ class Engine:
 
     def _compile(self) -> None:
         idx = self.index
-        block_cache: dict[tuple, tuple[int, int]] = {}
+        block_cache = self._peer_cache
         for policy in self.cluster.network_policies.values():
             selected = idx.ns_mask.get(policy.namespace, 0) & idx.selector_mask(
                 policy.pod_selector
@@ -146,6 +154,15 @@ class Engine:
                     policies[i].append(policy)
 
     # Pairs of classes
+
+    def peer_workloads(self, policy: NetworkPolicy, peer: PolicyPeer) -> list[Workload]:
+        """The workloads one peer of ``policy`` matches for sure (from the masks)."""
+        key = (policy.namespace, peer)
+        if key not in self._peer_cache:
+            self._peer_cache[key] = self._peer_masks(policy, peer)
+        sure, _ = self._peer_cache[key]
+        classes = self.index.classes
+        return [w for i in bits(sure) for w in classes[i].members]
 
     def connectivity(self) -> Connectivity:
         """Every class pair with some port allowed, computed once and cached."""

@@ -154,13 +154,7 @@ def _policy_checks(cluster: Cluster) -> Iterator[Finding]:
 def _peer_pods(
     cluster: Cluster, policy: NetworkPolicy, peer: PolicyPeer
 ) -> list[Workload]:
-    from ztlab.netpol.endpoints import Match, peer_match
-
-    return [
-        w
-        for w in cluster.workloads.values()
-        if peer_match(cluster, policy, peer, w) is Match.YES
-    ]
+    return engine_of(cluster).peer_workloads(policy, peer)
 
 
 def _rule_checks(

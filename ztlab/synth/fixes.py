@@ -114,10 +114,6 @@ def all_findings(cluster: Cluster, mesh: bool | None = None) -> list[Finding]:
     return found
 
 
-def _selector_spec(selector) -> dict[str, Any]:
-    return selector.to_spec() if selector is not None else {}
-
-
 def _peer_spec(peer: PolicyPeer) -> dict[str, Any]:
     if peer.ip_block is not None:
         block: dict[str, Any] = {"cidr": peer.ip_block.cidr}
