@@ -41,6 +41,8 @@ def test_two_thousand_workloads_render_aggregated(browser):
     finally:
         page.close()
     assert state and state["painted"] > 1000, state
-    # Measured here: about 2 s to build and render, 4 s to draw.
-    assert built < 20, built
-    assert drawn < 20, drawn
+    # Timings are figures to read, not pass/fail targets (those live in
+    # benchmarks/): measured here about 2 s to build and render, 4 s to draw.
+    (ARTIFACTS / "large-2000-aggregated.txt").write_text(
+        f"built and rendered in {built:.2f} s; drawn in the browser in {drawn:.2f} s\n"
+    )
